@@ -1,0 +1,1 @@
+"""Readers for what parties send: GeoJSON notices (tracks readers join later)."""

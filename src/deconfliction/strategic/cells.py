@@ -1,0 +1,155 @@
+"""Cell keys: the candidate index, the same in SQL tables and in memory.
+
+Space and time are cut into cells at several levels. Space level s has square lat/lon cells of
+360/1024·2^s degrees (0.35°, 0.7°, 1.4°, … up to one cell for the world at level 10); time level t
+has buckets of 4 h·2^t (4 h, 8 h, 16 h, … ~7.5 years, then one bucket for all time). Levels double
+rather than quadruple: on the benchmark's 100,000 volumes that gives a fifth fewer index hits.
+
+A volume is *registered* at the finest space level whose cells are at least as large as its box
+and the finest time level whose buckets are at least as long as its window, so it sits under at
+most 2 × 2 × 2 keys. A *query* for a volume, its box and window expanded by the minima, asks at
+every (s, t) level pair in use for every key they overlap. Two volumes that could conflict always
+share a key: the index only narrows the candidates, the exact check decides.
+
+A key packs (level pair, time bucket, row, column) into one non-negative 63-bit integer. Everything
+here works on whole arrays of extents; one volume is an array of one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from deconfliction.geo.footprint import Box, grow_boxes
+from deconfliction.types import BoolArray, FloatArray, IntArray
+
+BASE_CELLS = 1024  # columns round the world at space level 0
+SPACE_LEVELS = 11  # level 10 is the whole world in one cell
+BASE_BUCKET_S = 4 * 3600
+TIME_LEVELS = 16  # the last level is all time in one bucket
+_BUCKET_BITS = 35
+_BUCKET_OFFSET = 1 << 34
+_LEVEL_SHIFT = _BUCKET_BITS + 20
+_SIDES = np.array([360.0 / (BASE_CELLS >> s) for s in range(SPACE_LEVELS)])  # degrees
+_BUCKETS = np.array([BASE_BUCKET_S * 2.0**t for t in range(TIME_LEVELS - 1)] + [np.inf])  # s
+
+
+@dataclass(frozen=True, slots=True)
+class Extents:
+    """Boxes (degrees; ``west > east`` crosses the antimeridian) and windows (epoch seconds)."""
+
+    south: FloatArray
+    north: FloatArray
+    west: FloatArray
+    east: FloatArray
+    start_s: FloatArray
+    end_s: FloatArray
+
+    @classmethod
+    def of(cls, boxes: Sequence[Box], start_s: Sequence[float], end_s: Sequence[float]) -> Extents:
+        def arr(values: Sequence[float]) -> FloatArray:
+            return np.asarray(values, dtype=np.float64)
+
+        return cls(
+            arr([b.south for b in boxes]),
+            arr([b.north for b in boxes]),
+            arr([b.west for b in boxes]),
+            arr([b.east for b in boxes]),
+            arr(start_s),
+            arr(end_s),
+        )
+
+    def __len__(self) -> int:
+        return len(self.south)
+
+    @property
+    def full_lon(self) -> BoolArray:
+        return (self.west == -180.0) & (self.east == 180.0)
+
+    @property
+    def lon_span(self) -> FloatArray:
+        return np.where(self.full_lon, 360.0, (self.east - self.west) % 360.0)
+
+    def expanded(self, horizontal_m: float, time_s: float) -> Extents:
+        """Extents that hold every point within ``horizontal_m`` and ``time_s`` of these."""
+        box = grow_boxes(self.south, self.north, self.west, self.east, horizontal_m)
+        return Extents(*box, self.start_s - time_s, self.end_s + time_s)
+
+
+def space_levels(ext: Extents) -> IntArray:
+    """Per extent, the finest space level whose cells are at least as large as its box."""
+    size = np.maximum(ext.north - ext.south, ext.lon_span)
+    return np.searchsorted(_SIDES, size, side="left").astype(np.int64)
+
+
+def time_levels(ext: Extents) -> IntArray:
+    """Per extent, the finest time level whose buckets are at least as long as its window."""
+    return np.searchsorted(_BUCKETS, ext.end_s - ext.start_s, side="left").astype(np.int64)
+
+
+def ragged(counts: IntArray) -> tuple[IntArray, IntArray]:
+    """For ragged blocks of ``counts`` items: each item's block and its index within the block."""
+    owner = np.repeat(np.arange(len(counts)), counts)
+    first = np.cumsum(counts) - counts
+    return owner, np.arange(int(counts.sum())) - first[owner]
+
+
+def keys(ext: Extents, s: IntArray, t: IntArray) -> tuple[IntArray, IntArray]:
+    """Every key at level pair (s[i], t[i]) that extent i overlaps, with i; one pass for all."""
+    size = _SIDES[s]
+    n_cols = np.rint(360.0 / size).astype(np.int64)
+    top_row = np.maximum(0, np.ceil(180.0 / size).astype(np.int64) - 1)
+    row0 = np.clip(np.floor((ext.south + 90.0) / size).astype(np.int64), 0, top_row)
+    row1 = np.clip(np.floor((ext.north + 90.0) / size).astype(np.int64), 0, top_row)
+    every_col = ext.full_lon | (n_cols == 1)
+    col0 = np.where(every_col, 0, np.floor((ext.west + 180.0) / size)).astype(np.int64)
+    col1 = np.floor((ext.west + 180.0 + ext.lon_span) / size).astype(np.int64)
+    n_c = np.where(every_col, n_cols, np.minimum(col1 - col0 + 1, n_cols))
+    all_time = t >= TIME_LEVELS - 1
+    length = np.where(all_time, 1.0, _BUCKETS[t])
+    b0 = np.where(all_time, 0, np.floor(ext.start_s / length)).astype(np.int64)
+    n_b = np.where(all_time, 1, np.floor(ext.end_s / length).astype(np.int64) - b0 + 1)
+    n_r = row1 - row0 + 1
+    owner, k = ragged(n_r * n_c * n_b)
+    kc = k % n_c[owner]
+    kr = (k // n_c[owner]) % n_r[owner]
+    kb = k // (n_c[owner] * n_r[owner])
+    row, col = row0[owner] + kr, (col0[owner] + kc) % n_cols[owner]
+    bucket = b0[owner] + kb + _BUCKET_OFFSET
+    level = (s * TIME_LEVELS + t)[owner]
+    return ((level << _BUCKET_BITS | bucket) << 20) | (row << 10) | col, owner
+
+
+def register(ext: Extents) -> tuple[IntArray, IntArray]:
+    """The keys each extent is stored under (at most 8 each), with the extent's index."""
+    return keys(ext, space_levels(ext), time_levels(ext))
+
+
+def query(
+    ext: Extents, levels: set[tuple[int, int]], *, horizontal_m: float, time_s: float
+) -> tuple[IntArray, IntArray]:
+    """The keys under which anything that could conflict with each extent is stored.
+
+    ``levels`` are the (space, time) level pairs in use (:func:`levels_in` the stored keys).
+    """
+    if not levels or not len(ext):
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    grown = ext.expanded(horizontal_m, time_s)
+    pairs = np.array(sorted(levels), dtype=np.int64)
+    n = len(ext)
+    rows = np.tile(np.arange(n), len(pairs))  # every extent at every level pair
+    found, owner = keys(_take(grown, rows), np.repeat(pairs[:, 0], n), np.repeat(pairs[:, 1], n))
+    return found, rows[owner]
+
+
+def levels_in(stored: IntArray) -> set[tuple[int, int]]:
+    """The (space, time) level pairs that the given keys belong to."""
+    found = np.unique(np.asarray(stored, dtype=np.int64) >> _LEVEL_SHIFT)
+    return {divmod(int(lv), TIME_LEVELS) for lv in found}
+
+
+def _take(ext: Extents, idx: IntArray) -> Extents:
+    return Extents(*(getattr(ext, f)[idx] for f in Extents.__slots__))
