@@ -1,0 +1,259 @@
+"""Candidates from the store: the cell index in SQL, joined and filtered again in numpy.
+
+For new volumes, :func:`near` asks :func:`cells.query` for the keys of every cell where a volume
+that could conflict is registered, at the (space, time) level pairs in use, and fetches those
+``volume_cell`` rows in chunks of at most :data:`CHUNK` keys. Each fetch also filters on party,
+time, band and latitude with the bounds of the chunk's volumes; those SQL filters are conservative
+(the envelope of the chunk), then numpy applies each pair's own bounds with the same slack as
+:func:`detect.candidate_pairs`. The footprints of the surviving stored volumes are loaded from their
+columns and rebuilt without re-validation, ready for :func:`detect.decide`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from deconfliction.agreement import Separation
+from deconfliction.geo.footprint import Box, Footprint
+from deconfliction.service.ports import Candidates, Progress
+from deconfliction.store.tables import index_level, notice, volume, volume_cell
+from deconfliction.strategic import cells
+from deconfliction.strategic.detect import Prepared, VolumeRef, extents
+from deconfliction.types import BoolArray, FloatArray, IntArray
+
+CHUNK = 5_000
+"""Keys per ``IN`` list (SQLite allows 32,766 parameters, PostgreSQL 65,535)."""
+
+TIME_SLACK_S = 1e-6  # as detect.candidate_pairs: gaps are rounded to the microsecond
+BAND_SLACK_M = 1e-3  # and to the millimetre
+LAT_SLACK_DEG = 1e-9
+
+RING_DTYPE = np.dtype("<f8")
+
+_vc = volume_cell.c
+_CELL_COLUMNS = (
+    _vc.cell,
+    _vc.volume_id,
+    _vc.party_id,
+    _vc.start_s,
+    _vc.end_s,
+    _vc.lower_m,
+    _vc.upper_m,
+    _vc.south,
+    _vc.north,
+)
+_FILTERS = (
+    _vc.cell.in_(sa.bindparam("keys", expanding=True)),
+    _vc.start_s < sa.bindparam("end_s"),
+    _vc.end_s > sa.bindparam("start_s"),
+    _vc.lower_m < sa.bindparam("upper_m"),
+    _vc.upper_m > sa.bindparam("lower_m"),
+    _vc.north >= sa.bindparam("south"),
+    _vc.south <= sa.bindparam("north"),
+)
+CELL_ROWS = sa.select(*_CELL_COLUMNS).where(*_FILTERS)
+CELL_ROWS_OTHER_PARTY = CELL_ROWS.where(_vc.party_id != sa.bindparam("party"))
+
+LEVELS = sa.select(index_level.c.space, index_level.c.time)
+FOOTPRINTS = (
+    sa.select(
+        volume.c.id,
+        volume.c.idx,
+        notice.c.ref,
+        notice.c.party_id,
+        volume.c.is_circle,
+        volume.c.lon,
+        volume.c.lat,
+        volume.c.outer_m,
+        volume.c.inner_m,
+        volume.c.ring,
+        volume.c.south,
+        volume.c.north,
+        volume.c.west,
+        volume.c.east,
+    )
+    .join_from(volume, notice, volume.c.notice_id == notice.c.id)
+    .where(volume.c.id.in_(sa.bindparam("ids", expanding=True)), notice.c.status == "active")
+)
+
+
+def levels_in_use(conn: sa.Connection) -> set[tuple[int, int]]:
+    """The (space, time) level pairs that stored volumes are registered at."""
+    return {(int(s), int(t)) for s, t in conn.execute(LEVELS)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    """The new volumes as arrays: the bounds each stored volume is compared with."""
+
+    party: IntArray  # index into parties
+    parties: list[str]
+    start_s: FloatArray
+    end_s: FloatArray
+    lower_m: FloatArray
+    upper_m: FloatArray
+    south: FloatArray  # of the box grown by the horizontal minimum
+    north: FloatArray
+
+    @classmethod
+    def of(cls, items: Sequence[Prepared], grown: cells.Extents) -> _Query:
+        parties, party = np.unique([p.ref.party for p in items], return_inverse=True)
+
+        def arr(name: str) -> FloatArray:
+            return np.array([getattr(p, name) for p in items], dtype=np.float64)
+
+        return cls(
+            party.astype(np.int64),
+            [str(p) for p in parties],
+            arr("start_s"),
+            arr("end_s"),
+            arr("lower_m"),
+            arr("upper_m"),
+            grown.south,
+            grown.north,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Pairs:
+    """Candidate pairs: query volume ``owner``, stored volume ``volume_id`` with its window and
+    band (which the candidate rows carry, so loading a footprint needs no time parsing)."""
+
+    owner: IntArray
+    volume_id: IntArray
+    start_s: FloatArray
+    end_s: FloatArray
+    lower_m: FloatArray
+    upper_m: FloatArray
+
+    @classmethod
+    def concat(cls, parts: Sequence[_Pairs]) -> _Pairs:
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__slots__))
+
+    def take(self, keep: IntArray | BoolArray) -> _Pairs:
+        return _Pairs(*(getattr(self, f)[keep] for f in self.__slots__))
+
+
+def near(
+    conn: sa.Connection,
+    items: Sequence[Prepared],
+    sep: Separation,
+    levels: set[tuple[int, int]],
+    progress: Progress | None = None,
+) -> Candidates:
+    """Stored active volumes of other parties that could conflict with ``items`` (see module)."""
+    if not items or not levels:
+        return Candidates.none()
+    ext = extents(items)
+    keys, owner = cells.query(ext, levels, horizontal_m=sep.horizontal_m, time_s=sep.time_s)
+    query = _Query.of(items, ext.expanded(sep.horizontal_m, sep.time_s))
+    order = np.lexsort((keys, owner))  # by owner: a chunk's bounds then cover few volumes
+    keys, owner = keys[order], owner[order]
+    parts = [_empty_pairs()]
+    for lo in range(0, len(keys), CHUNK):
+        parts.append(_fetch(conn, keys[lo : lo + CHUNK], owner[lo : lo + CHUNK], query, sep))
+        if progress is not None:
+            progress("candidates", min(lo + CHUNK, len(keys)), len(keys))
+    return _candidates(conn, _Pairs.concat(parts))
+
+
+def _empty_pairs() -> _Pairs:
+    i, f = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    return _Pairs(i, i, f, f, f, f)
+
+
+def _fetch(
+    conn: sa.Connection, keys: IntArray, owner: IntArray, q: _Query, sep: Separation
+) -> _Pairs:
+    """Candidate pairs for one chunk of keys; the SQL bounds are the envelope of its owners."""
+    owners = np.unique(owner)
+    params: dict[str, object] = {
+        "keys": np.unique(keys).tolist(),
+        "end_s": float(q.end_s[owners].max() + sep.time_s + TIME_SLACK_S),
+        "start_s": float(q.start_s[owners].min() - sep.time_s - TIME_SLACK_S),
+        "upper_m": float(q.upper_m[owners].max() + sep.vertical_m + BAND_SLACK_M),
+        "lower_m": float(q.lower_m[owners].min() - sep.vertical_m - BAND_SLACK_M),
+        "south": float(q.south[owners].min() - LAT_SLACK_DEG),
+        "north": float(q.north[owners].max() + LAT_SLACK_DEG),
+    }
+    one_party = len(np.unique(q.party[owners])) == 1
+    if one_party:
+        params["party"] = q.parties[int(q.party[owners[0]])]
+    found = conn.execute(CELL_ROWS_OTHER_PARTY if one_party else CELL_ROWS, params).all()
+    if not found:
+        return _empty_pairs()
+    return _join(keys, owner, found, q, sep)
+
+
+def _join(
+    keys: IntArray, owner: IntArray, found: Sequence[sa.Row[Any]], q: _Query, sep: Separation
+) -> _Pairs:
+    """Pair each fetched row with every query volume that asked for its cell; keep the pairs
+    within that volume's own bounds."""
+    cell, vol, party, *numbers = zip(*found, strict=True)
+    start, end, lower, upper, south, north = (np.array(c, dtype=np.float64) for c in numbers)
+    by_key = np.argsort(keys, kind="stable")
+    cell_arr = np.array(cell, dtype=np.int64)
+    first = np.searchsorted(keys, cell_arr, side="left", sorter=by_key)
+    count = np.searchsorted(keys, cell_arr, side="right", sorter=by_key) - first
+    r, k = cells.ragged(count)
+    a = owner[by_key[first[r] + k]]
+    index = {p: n for n, p in enumerate(q.parties)}
+    row_party = np.array([index.get(p, -1) for p in party], dtype=np.int64)
+    keep = (
+        (row_party[r] != q.party[a])
+        & (start[r] - q.end_s[a] < sep.time_s + TIME_SLACK_S)
+        & (q.start_s[a] - end[r] < sep.time_s + TIME_SLACK_S)
+        & (lower[r] - q.upper_m[a] < sep.vertical_m + BAND_SLACK_M)
+        & (q.lower_m[a] - upper[r] < sep.vertical_m + BAND_SLACK_M)
+        & (north[r] >= q.south[a] - LAT_SLACK_DEG)
+        & (south[r] <= q.north[a] + LAT_SLACK_DEG)
+    )
+    a, r = a[keep], r[keep]
+    vol_arr = np.array(vol, dtype=np.int64)
+    return _Pairs(a, vol_arr[r], start[r], end[r], lower[r], upper[r])
+
+
+def _candidates(conn: sa.Connection, pairs: _Pairs) -> Candidates:
+    """Unique (owner, volume) pairs, with the stored volumes rebuilt from their columns."""
+    if not len(pairs.owner):
+        return Candidates.none()
+    ids, first, j = np.unique(pairs.volume_id, return_index=True, return_inverse=True)
+    n = len(ids)
+    code = np.unique(pairs.owner * n + j.ravel())
+    stored = _load(conn, ids, pairs.take(first))
+    alive = np.array([s is not None for s in stored], dtype=bool)
+    code = code[alive[code % n]]
+    remap = np.cumsum(alive) - 1
+    return Candidates([s for s in stored if s is not None], ids[alive], code // n, remap[code % n])
+
+
+def _load(conn: sa.Connection, ids: IntArray, window: _Pairs) -> list[Prepared | None]:
+    """The stored volumes ``ids`` rebuilt as :class:`Prepared` (None if no longer active);
+    ``window`` holds the time window and band of each, in the same order."""
+    at = {v: k for k, v in enumerate(ids.tolist())}
+    out: list[Prepared | None] = [None] * len(ids)
+    for lo in range(0, len(ids), CHUNK):
+        for row in conn.execute(FOOTPRINTS, {"ids": ids[lo : lo + CHUNK].tolist()}):
+            k = at[row.id]
+            out[k] = _prepared(row, window, k)
+    return out
+
+
+def _prepared(row: sa.Row[Any], window: _Pairs, k: int) -> Prepared:
+    ring = np.frombuffer(row.ring, dtype=RING_DTYPE).reshape(-1, 2)
+    box = Box(row.south, row.north, row.west, row.east)
+    fp = Footprint(bool(row.is_circle), row.lon, row.lat, row.outer_m, row.inner_m, ring, box)
+    return Prepared(
+        VolumeRef(row.ref, row.idx, row.party_id),
+        fp,
+        float(window.lower_m[k]),
+        float(window.upper_m[k]),
+        float(window.start_s[k]),
+        float(window.end_s[k]),
+    )

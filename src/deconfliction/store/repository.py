@@ -1,0 +1,317 @@
+"""The repositories over SQL: domain types in, rows out, and back.
+
+Writes go out as ``executemany`` in batches of :data:`BATCH` rows, so that filing one notice is a
+handful of statements and importing a million volumes stays in memory bounds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from deconfliction.agreement import Agreement, Separation
+from deconfliction.geo.volume import Circle, Outline, Polygon, Volume
+from deconfliction.service.ports import (
+    AgreementRepository,
+    Candidates,
+    ConflictRepository,
+    Found,
+    NoticeRepository,
+    Progress,
+    StoredAgreement,
+)
+from deconfliction.store import candidates
+from deconfliction.store.tables import (
+    agreement,
+    conflict,
+    index_level,
+    notice,
+    party,
+    volume,
+    volume_cell,
+)
+from deconfliction.strategic import cells
+from deconfliction.strategic.detect import Conflict, Prepared, VolumeRef, extents
+from deconfliction.strategic.notice import Notice
+from deconfliction.types import IntArray
+
+BATCH = 20_000
+"""Rows per ``executemany``."""
+
+Row = dict[str, Any]
+
+
+def batched(rows: Iterable[Row], size: int = BATCH) -> Iterator[list[Row]]:
+    it = iter(rows)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def outline_json(outline: Outline) -> str:
+    """The outline as stored: ``{"circle": [lon, lat, radius_m]}`` or ``{"polygon": [[lon, lat],
+    ...]}`` (the closing vertex not repeated), lossless for float64.
+
+    >>> outline_json(Circle(37.9, 35.0, 15000.0))
+    '{"circle":[37.9,35.0,15000.0]}'
+    >>> outline_from_json(outline_json(Polygon(((0.0, 0.0), (1.0, 0.0), (0.0, 1.0)))))
+    Polygon(vertices=((0.0, 0.0), (1.0, 0.0), (0.0, 1.0)))
+    """
+    if isinstance(outline, Circle):
+        doc: dict[str, Any] = {"circle": [outline.lon, outline.lat, outline.radius_m]}
+    else:
+        doc = {"polygon": [list(v) for v in outline.vertices]}
+    return json.dumps(doc, separators=(",", ":"))
+
+
+def outline_from_json(text: str) -> Outline:
+    doc = json.loads(text)
+    if "circle" in doc:
+        return Circle(*(float(x) for x in doc["circle"]))
+    return Polygon(tuple((float(lon), float(lat)) for lon, lat in doc["polygon"]))
+
+
+INSERT_NOTICE, INSERT_VOLUME, INSERT_CELL = (t.insert() for t in (notice, volume, volume_cell))
+LAST_IDS = sa.select(
+    sa.select(sa.func.coalesce(sa.func.max(notice.c.id), 0)).scalar_subquery(),
+    sa.select(sa.func.coalesce(sa.func.max(volume.c.id), 0)).scalar_subquery(),
+)
+NOTICES_ON_FILE = sa.select(notice.c.party_id, notice.c.ref).where(
+    notice.c.party_id == sa.bindparam("party"),
+    notice.c.ref.in_(sa.bindparam("refs", expanding=True)),
+)
+
+
+class SqlAgreementRepository(AgreementRepository):
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def get(self) -> StoredAgreement | None:
+        row = self.conn.execute(
+            sa.select(agreement.c.name, agreement.c.text, agreement.c.created_at)
+        ).first()
+        return None if row is None else StoredAgreement(row.name, row.text, row.created_at)
+
+    def add(self, pact: Agreement, text: str, *, created_at: datetime) -> None:
+        self.conn.execute(
+            agreement.insert(), {"id": 1, "name": pact.name, "text": text, "created_at": created_at}
+        )
+        self.conn.execute(party.insert(), [{"id": p.id, "name": p.name} for p in pact.parties])
+
+
+class SqlNoticeRepository(NoticeRepository):
+    """Notices, their volumes and the candidate index, for one transaction."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+        self._levels: set[tuple[int, int]] | None = None
+
+    def levels(self) -> set[tuple[int, int]]:
+        """The level pairs in use, read once per transaction (filings hold the lock)."""
+        if self._levels is None:
+            self._levels = candidates.levels_in_use(self.conn)
+        return self._levels
+
+    def on_file(self, keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
+        by_party: dict[str, list[str]] = {}
+        for party_id, ref in sorted(set(keys)):
+            by_party.setdefault(party_id, []).append(ref)
+        found: set[tuple[str, str]] = set()
+        for party_id, refs in by_party.items():  # one party at a time: (party_id, ref) is indexed
+            for lo in range(0, len(refs), candidates.CHUNK):
+                params = {"party": party_id, "refs": refs[lo : lo + candidates.CHUNK]}
+                found.update(tuple(row) for row in self.conn.execute(NOTICES_ON_FILE, params))
+        return found
+
+    def near(
+        self, items: Sequence[Prepared], sep: Separation, *, progress: Progress | None = None
+    ) -> Candidates:
+        return candidates.near(self.conn, items, sep, self.levels(), progress)
+
+    def add(
+        self,
+        notices: Sequence[Notice],
+        items: Sequence[Prepared],
+        *,
+        filed_at: datetime,
+        progress: Progress | None = None,
+    ) -> IntArray:
+        notice_base, volume_base = self._next_ids()
+        ids = volume_base + np.arange(len(items), dtype=np.int64)
+        reg_keys, reg_owner = cells.register(extents(items))
+        total = len(notices) + len(items) + len(reg_keys)
+        done = 0
+        for insert, rows in (
+            (INSERT_NOTICE, _notice_rows(notices, notice_base, filed_at)),
+            (INSERT_VOLUME, _volume_rows(notices, items, notice_base, volume_base)),
+            (INSERT_CELL, _cell_rows(items, ids, reg_keys, reg_owner)),
+        ):
+            for batch in batched(rows):
+                self.conn.execute(insert, batch)
+                done += len(batch)
+                if progress is not None:
+                    progress("store", done, total)
+        self._add_levels(cells.levels_in(reg_keys))
+        return ids
+
+    def _next_ids(self) -> tuple[int, int]:
+        """The first free notice and volume ids (ids are allocated under the filing lock)."""
+        n, v = self.conn.execute(LAST_IDS).one()
+        return int(n) + 1, int(v) + 1
+
+    def _add_levels(self, levels: set[tuple[int, int]]) -> None:
+        """Insert the level pairs not yet in use; a pair already there is left alone."""
+        missing = levels - self.levels()
+        if missing:
+            rows = [{"space": s, "time": t} for s, t in sorted(missing)]
+            self.conn.execute(_insert_if_absent(self.conn, index_level), rows)
+            self.levels().update(missing)
+
+
+def _insert_if_absent(conn: sa.Connection, table: sa.Table) -> sa.Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL spell it the same)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+def _notice_rows(notices: Sequence[Notice], base: int, filed_at: datetime) -> Iterator[Row]:
+    for k, n in enumerate(notices):
+        yield {
+            "id": base + k,
+            "party_id": n.party,
+            "ref": n.ref,
+            "activity": n.activity.value,
+            "remarks": n.remarks,
+            "status": "active",
+            "filed_at": filed_at,
+        }
+
+
+def _volume_rows(
+    notices: Sequence[Notice], items: Sequence[Prepared], notice_base: int, volume_base: int
+) -> Iterator[Row]:
+    volumes = ((k, i, v) for k, n in enumerate(notices) for i, v in enumerate(n.volumes))
+    for m, ((k, i, v), p) in enumerate(zip(volumes, items, strict=True)):
+        yield _volume_row(volume_base + m, notice_base + k, i, v, p)
+
+
+def _volume_row(id_: int, notice_id: int, idx: int, v: Volume, p: Prepared) -> Row:
+    fp = p.footprint
+    return {
+        "id": id_,
+        "notice_id": notice_id,
+        "idx": idx,
+        "outline": outline_json(v.outline),
+        "lower_m": p.lower_m,
+        "upper_m": p.upper_m,
+        "start_at": v.start,
+        "end_at": v.end,
+        "is_circle": fp.is_circle,
+        "lon": fp.lon,
+        "lat": fp.lat,
+        "outer_m": fp.outer_m,
+        "inner_m": fp.inner_m,
+        "ring": np.ascontiguousarray(fp.ring, dtype=candidates.RING_DTYPE).tobytes(),
+        "south": fp.box.south,
+        "north": fp.box.north,
+        "west": fp.box.west,
+        "east": fp.box.east,
+    }
+
+
+def _cell_rows(
+    items: Sequence[Prepared], ids: IntArray, keys: IntArray, owner: IntArray
+) -> Iterator[Row]:
+    for key, k in zip(keys.tolist(), owner.tolist(), strict=True):
+        p = items[k]
+        yield {
+            "cell": key,
+            "volume_id": int(ids[k]),
+            "party_id": p.ref.party,
+            "start_s": p.start_s,
+            "end_s": p.end_s,
+            "lower_m": p.lower_m,
+            "upper_m": p.upper_m,
+            "south": p.footprint.box.south,
+            "north": p.footprint.box.north,
+        }
+
+
+_va, _vb = volume.alias("va"), volume.alias("vb")
+_na, _nb = notice.alias("na"), notice.alias("nb")
+CONFLICTS = (
+    sa.select(
+        _na.c.ref,
+        _va.c.idx,
+        _na.c.party_id,
+        _nb.c.ref,
+        _vb.c.idx,
+        _nb.c.party_id,
+        conflict.c.start_at,
+        conflict.c.end_at,
+        conflict.c.horizontal_m,
+        conflict.c.vertical_m,
+        conflict.c.time_gap_s,
+    )
+    .select_from(conflict)
+    .join(_va, _va.c.id == conflict.c.volume_a)
+    .join(_na, _na.c.id == _va.c.notice_id)
+    .join(_vb, _vb.c.id == conflict.c.volume_b)
+    .join(_nb, _nb.c.id == _vb.c.notice_id)
+    .order_by(conflict.c.id)
+)
+
+
+class SqlConflictRepository(ConflictRepository):
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def add(self, found: Sequence[Found], *, found_at: datetime) -> None:
+        rows = (
+            {
+                "volume_a": f.volume_a,
+                "volume_b": f.volume_b,
+                "start_at": f.conflict.start,
+                "end_at": f.conflict.end,
+                "horizontal_m": f.conflict.horizontal_m,
+                "vertical_m": f.conflict.vertical_m,
+                "time_gap_s": f.conflict.time_gap_s,
+                "found_at": found_at,
+            }
+            for f in found
+        )
+        for batch in batched(rows):
+            self.conn.execute(conflict.insert(), batch)
+
+    def list(self) -> list[Conflict]:
+        return [_conflict(*row) for row in self.conn.execute(CONFLICTS)]
+
+
+def _conflict(
+    a_ref: str,
+    a_idx: int,
+    a_party: str,
+    b_ref: str,
+    b_idx: int,
+    b_party: str,
+    start: datetime,
+    end: datetime,
+    horizontal_m: float,
+    vertical_m: float,
+    time_gap_s: float,
+) -> Conflict:
+    return Conflict(
+        VolumeRef(a_ref, a_idx, a_party),
+        VolumeRef(b_ref, b_idx, b_party),
+        start,
+        end,
+        horizontal_m,
+        vertical_m,
+        time_gap_s,
+    )

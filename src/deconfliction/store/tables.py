@@ -1,0 +1,171 @@
+"""The SQL tables, as SQLAlchemy Core: one schema for SQLite and PostgreSQL.
+
+Domain types stay plain dataclasses; :mod:`deconfliction.store.repository` translates. The
+migration ``versions/0001_initial.py`` is written by hand to match this file, and a test checks that
+they agree on both backends.
+
+Notice and volume ids are allocated by the filing transaction, under the filing lock, so they are
+the order of filing: the earlier filed volume of a conflict is the one with the smaller id
+(``conflict.volume_a``). That is also why those ids have no database default (no sequence to keep in
+step on PostgreSQL).
+
+``volume`` keeps every derived footprint column, so a stored volume becomes a detection candidate
+again without re-validating its outline. ``volume_cell`` is the candidate index (see
+:mod:`deconfliction.strategic.cells`): one row per cell key a volume is registered under, carrying
+the columns the candidate query filters on, so that on SQLite (``WITHOUT ROWID``: the rows *are* the
+primary-key b-tree) the filters are evaluated inside the index scan.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """A UTC instant that comes back timezone-aware on every backend.
+
+    SQLite has no time zones (the value is stored as naive UTC text); PostgreSQL stores
+    ``timestamptz``. A naive datetime is refused rather than guessed.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"a naive datetime ({value}) cannot be stored as UTC")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _id() -> sa.Column[int]:
+    return sa.Column("id", sa.Integer, primary_key=True, autoincrement=False)
+
+
+def _double(name: str) -> sa.Column[float]:
+    return sa.Column(name, sa.Double, nullable=False)
+
+
+agreement = sa.Table(
+    "agreement",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # always 1: one agreement
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),  # the TOML as the parties signed it
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("id = 1", name="single_row"),
+)
+
+party = sa.Table(
+    "party",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+)
+
+notice = sa.Table(
+    "notice",
+    metadata,
+    _id(),
+    sa.Column("party_id", sa.Text, sa.ForeignKey("party.id"), nullable=False),
+    sa.Column("ref", sa.Text, nullable=False),
+    sa.Column("activity", sa.Text, nullable=False),
+    sa.Column("remarks", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="active"),
+    sa.Column("filed_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("party_id", "ref"),
+)
+
+volume = sa.Table(
+    "volume",
+    metadata,
+    _id(),
+    sa.Column("notice_id", sa.Integer, sa.ForeignKey("notice.id"), nullable=False),
+    sa.Column("idx", sa.Integer, nullable=False),
+    sa.Column("outline", sa.Text, nullable=False),  # JSON, see repository.outline_json
+    _double("lower_m"),
+    _double("upper_m"),
+    sa.Column("start_at", UtcDateTime, nullable=False),
+    sa.Column("end_at", UtcDateTime, nullable=False),
+    sa.Column("is_circle", sa.Boolean, nullable=False),
+    _double("lon"),
+    _double("lat"),
+    _double("outer_m"),
+    _double("inner_m"),
+    sa.Column("ring", sa.LargeBinary, nullable=False),  # float64 (n, 2) lon/lat, native order
+    _double("south"),
+    _double("north"),
+    _double("west"),
+    _double("east"),
+    sa.UniqueConstraint("notice_id", "idx"),
+)
+
+volume_cell = sa.Table(
+    "volume_cell",
+    metadata,
+    sa.Column("cell", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column(
+        "volume_id", sa.Integer, sa.ForeignKey("volume.id"), primary_key=True, autoincrement=False
+    ),
+    sa.Column("party_id", sa.Text, nullable=False),
+    _double("start_s"),  # epoch seconds
+    _double("end_s"),
+    _double("lower_m"),
+    _double("upper_m"),
+    _double("south"),
+    _double("north"),
+    sqlite_with_rowid=False,
+)
+
+index_level = sa.Table(
+    "index_level",
+    metadata,
+    sa.Column("space", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("time", sa.Integer, primary_key=True, autoincrement=False),
+)
+
+conflict = sa.Table(
+    "conflict",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("volume_a", sa.Integer, sa.ForeignKey("volume.id"), nullable=False),  # filed first
+    sa.Column("volume_b", sa.Integer, sa.ForeignKey("volume.id"), nullable=False, index=True),
+    sa.Column("start_at", UtcDateTime, nullable=False),
+    sa.Column("end_at", UtcDateTime, nullable=False),
+    _double("horizontal_m"),
+    _double("vertical_m"),
+    _double("time_gap_s"),
+    sa.Column("found_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("volume_a", "volume_b"),
+)
+
+filing_lock = sa.Table(
+    "filing_lock",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # the one row: id 1
+    sa.Column("filings", sa.BigInteger, nullable=False),  # bumped by every filing transaction
+)
+"""Every filing transaction first updates the one row of this table. The row lock makes concurrent
+filings take turns on PostgreSQL (and CockroachDB, YugabyteDB) in READ COMMITTED, so each one sees
+the volumes the one before it committed; on SQLite ``BEGIN IMMEDIATE`` already serializes writers.
+"""

@@ -1,0 +1,126 @@
+"""The unit of work over SQL: one connection, one transaction, errors translated at the edge.
+
+Errors from SQLAlchemy or the driver never leave this module: a missing table becomes
+:class:`NotInitialised` (run ``deconfliction init``), anything else a :class:`StoreError` with the
+database's first line of explanation, the original chained as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from deconfliction.errors import NotInitialised, StoreError
+from deconfliction.service.ports import UnitOfWork
+from deconfliction.store import migrate
+from deconfliction.store.engine import READ_ONLY
+from deconfliction.store.repository import (
+    SqlAgreementRepository,
+    SqlConflictRepository,
+    SqlNoticeRepository,
+)
+from deconfliction.store.tables import filing_lock
+
+LOCK_FILINGS = (
+    filing_lock.update().where(filing_lock.c.id == 1).values(filings=filing_lock.c.filings + 1)
+)
+NOT_INITIALISED = "the database has no deconfliction schema yet: run `deconfliction init` first"
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """A unit of work on ``engine``; each ``with`` block is a new connection and transaction."""
+
+    def __init__(self, engine: sa.Engine, *, read_only: bool = False) -> None:
+        self.engine = engine
+        self._read_only = read_only
+        self._conn: sa.Connection | None = None
+        self._tx: sa.RootTransaction | None = None
+
+    def __enter__(self) -> Self:
+        try:
+            conn = self.engine.connect()
+            if self._read_only:
+                conn.execution_options(**_read_only_options(conn))
+            self._tx = conn.begin()
+        except SQLAlchemyError as exc:
+            raise translate(exc) from exc
+        self._conn = conn
+        self.agreements = SqlAgreementRepository(conn)
+        self.notices = SqlNoticeRepository(conn)
+        self.conflicts = SqlConflictRepository(conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn, self._tx = self._conn, None, None
+        try:
+            if conn is not None:
+                conn.close()  # rolls back whatever was not committed
+        except SQLAlchemyError as close_exc:
+            if exc is None:
+                raise translate(close_exc) from close_exc
+        if isinstance(exc, SQLAlchemyError):
+            raise translate(exc) from exc
+
+    @property
+    def connection(self) -> sa.Connection:
+        """The connection of the open transaction (for the store's own helpers and tests)."""
+        if self._conn is None:
+            raise RuntimeError("no transaction: use `with uow:`")
+        return self._conn
+
+    def commit(self) -> None:
+        if self._tx is None:
+            raise RuntimeError("no transaction: use `with uow:`")
+        try:
+            self._tx.commit()
+        except SQLAlchemyError as exc:
+            raise translate(exc) from exc
+
+    def rollback(self) -> None:
+        if self._tx is not None and self._tx.is_active:
+            self._tx.rollback()
+
+    def read_only(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, read_only=True)
+
+    def migrate(self) -> None:
+        migrate.upgrade(self.connection)
+
+    def lock_filings(self) -> None:
+        """Update the one row of ``filing_lock``: the row lock is held until the transaction
+        ends. (On SQLite ``BEGIN IMMEDIATE`` already holds the write lock; the update is cheap.)
+
+        Under CockroachDB's SERIALIZABLE the same update serializes as well; a
+        ``SELECT ... FOR UPDATE`` of the row would do too.
+        """
+        done = self.connection.execute(LOCK_FILINGS)
+        if done.rowcount != 1:
+            raise NotInitialised(NOT_INITIALISED)
+
+
+def _read_only_options(conn: sa.Connection) -> dict[str, bool]:
+    if conn.dialect.name == "postgresql":
+        return {READ_ONLY: True, "postgresql_readonly": True}
+    return {READ_ONLY: True}
+
+
+def translate(exc: SQLAlchemyError) -> StoreError:
+    """The package's error for a database error."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    reason = text[0] if text else type(exc).__name__
+    if "no such table" in reason or getattr(orig, "sqlstate", None) == "42P01":
+        return NotInitialised(NOT_INITIALISED)
+    if isinstance(exc, sa.exc.IntegrityError):
+        return StoreError(f"the database refused the change: {reason}")
+    if isinstance(exc, sa.exc.OperationalError):
+        return StoreError(f"the database is unavailable: {reason}")
+    return StoreError(f"database error: {reason}")
