@@ -1,0 +1,135 @@
+"""The store's plumbing: engines, transactions, migrations, timestamps and error translation."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from support import NOW
+
+from deconfliction.errors import StoreError
+from deconfliction.service import list_conflicts
+from deconfliction.store import SqlUnitOfWork, create_engine, upgrade
+from deconfliction.store.migrate import MIGRATIONS
+from deconfliction.store.tables import agreement, metadata
+
+
+def test_migrated_schema_matches_the_tables(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        upgrade(conn)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        assert compare_metadata(context, metadata) == []
+
+
+def test_upgrading_twice_changes_nothing(engine: sa.Engine) -> None:
+    for _ in range(2):
+        with engine.begin() as conn:
+            upgrade(conn)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [("0001",)]
+
+
+def test_the_migration_scripts_ship_inside_the_package() -> None:
+    assert (MIGRATIONS / "env.py").is_file()
+    assert (MIGRATIONS / "script.py.mako").is_file()
+    assert sorted(p.name for p in (MIGRATIONS / "versions").glob("*.py")) == ["0001_initial.py"]
+
+
+def test_timestamps_come_back_in_utc_whatever_zone_went_in(engine: sa.Engine) -> None:
+    east = timezone(timedelta(hours=3))
+    written = datetime(2015, 10, 21, 9, 30, 0, 123456, tzinfo=east)
+    with engine.begin() as conn:
+        upgrade(conn)
+        conn.execute(agreement.insert(), {"id": 1, "name": "x", "text": "", "created_at": written})
+    with engine.connect() as conn:
+        (read,) = conn.execute(sa.select(agreement.c.created_at)).one()
+    assert read == written
+    assert read.utcoffset() == timedelta(0)
+    assert read.isoformat() == "2015-10-21T06:30:00.123456+00:00"
+
+
+def test_a_naive_timestamp_is_refused(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        upgrade(conn)
+    with pytest.raises(sa.exc.StatementError, match="naive"), engine.begin() as conn:
+        row = {"id": 1, "name": "x", "text": "", "created_at": datetime(2015, 10, 21)}
+        conn.execute(agreement.insert(), row)
+
+
+def test_sqlite_connections_are_set_up_for_durability_and_concurrency(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'db' / 'new' / 'x.db'}")
+    try:
+        with engine.connect() as conn:
+            pragmas = {
+                name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+            }
+    finally:
+        engine.dispose()
+    assert pragmas == {
+        "journal_mode": "wal",
+        "synchronous": 2,
+        "foreign_keys": 1,
+        "busy_timeout": 30000,
+    }
+
+
+def test_a_sqlite_write_transaction_holds_the_write_lock_from_its_start(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    engine = create_engine(f"sqlite:///{path}")
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        with SqlUnitOfWork(engine):
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            with SqlUnitOfWork(engine).read_only() as reader:  # readers never wait
+                assert reader.connection.exec_driver_sql("SELECT 1").scalar() == 1
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+        engine.dispose()
+
+
+def test_database_errors_leave_as_store_errors(engine: sa.Engine) -> None:
+    uow = SqlUnitOfWork(engine)
+    with pytest.raises(StoreError) as caught, uow:
+        uow.connection.exec_driver_sql("SELECT * FROM nowhere_at_all")
+    assert isinstance(caught.value.__cause__, sa.exc.SQLAlchemyError)
+
+
+def test_a_refused_write_leaves_as_a_store_error(uow: SqlUnitOfWork) -> None:
+    with pytest.raises(StoreError, match="refused"), uow:
+        uow.connection.execute(
+            agreement.insert(), {"id": 1, "name": "again", "text": "", "created_at": NOW}
+        )
+
+
+@pytest.mark.parametrize("url", ["not a url", "nosuchdb://x/y"])
+def test_a_bad_database_url_is_a_store_error(url: str) -> None:
+    with pytest.raises(StoreError):
+        create_engine(url)
+
+
+def test_an_unreachable_server_is_a_store_error() -> None:
+    engine = create_engine("postgresql://nobody@127.0.0.1:9/nothing?connect_timeout=2")
+    try:
+        with pytest.raises(StoreError, match="unavailable"):
+            list_conflicts(SqlUnitOfWork(engine))
+    finally:
+        engine.dispose()
+
+
+def test_uncommitted_work_is_rolled_back(uow: SqlUnitOfWork, engine: sa.Engine) -> None:
+    with uow:
+        uow.connection.execute(agreement.delete())
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(agreement)).scalar() == 1
