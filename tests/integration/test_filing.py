@@ -14,7 +14,7 @@ from deconfliction.agreement import Agreement, loads_agreement
 from deconfliction.errors import DuplicateNotice, NoticeError, NotInitialised, StoreError
 from deconfliction.geo.volume import Circle
 from deconfliction.service import file_notices, init_store, list_conflicts, stored_agreement
-from deconfliction.store import SqlUnitOfWork, create_engine
+from deconfliction.store import SqlUnitOfWork, candidates, create_engine
 from deconfliction.strategic.detect import Conflict, find_conflicts, prepare_many
 from deconfliction.strategic.notice import Notice
 
@@ -72,9 +72,13 @@ def test_filing_one_by_one__finds_the_same_as_all_at_once(
     assert len(stored) == len(expected) and set(stored) == set(expected)
 
 
+@pytest.mark.parametrize("access", ["lookup", "scan"])
 def test_filing_in_batches__finds_the_same_as_all_at_once(
-    uow: SqlUnitOfWork, agreement: Agreement
+    uow: SqlUnitOfWork, agreement: Agreement, access: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Both ways the store reads candidates (cell lookups, one range scan) find every conflict."""
+    monkeypatch.setattr(candidates, "SCAN_KEYS", 1 if access == "scan" else 10**9)
+    monkeypatch.setattr(candidates, "SCAN_ROWS", 50)  # several parts, as a big import has
     notices = random_notices(13, 120)
     expected = find_conflicts(prepare_many(notices), agreement.separation)
     found: list[Conflict] = []

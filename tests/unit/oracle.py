@@ -8,7 +8,7 @@ Distance between outlines
 Each boundary is a chain of pieces, each parametrised by u in [0, 1]: a polygon edge is the
 geodesic from one vertex to the next (``Geod.fwd`` along the edge's initial azimuth by u × length),
 a circle is the points at ``radius_m`` from the centre in azimuth 360° × u. The minimum distance
-between the two boundaries is found coarse to fine: both boundaries are first cut into ~200
+between the two boundaries is found coarse to fine: both boundaries are first cut into ~64
 segments and every segment end is measured against every segment end with ``Geod.inv``; then each
 segment pair that may hold the minimum is cut in 8 × 8 and measured again, and so on until the
 answer is settled to ``TOL_M``. A segment pair may hold the minimum when one of its corner
@@ -47,7 +47,7 @@ TOL_M = 0.001
 """The reference boundary distance is within about this of the true one (and never below it)."""
 TOUCH_M = 0.01
 """Boundaries this close are taken as touching (distance 0)."""
-INITIAL_SEGMENTS = 192
+INITIAL_SEGMENTS = 64
 SPLIT = 8
 MAX_PAIRS = 200_000
 CURVATURE_EARTH = 1 / 6_335_000.0
@@ -150,7 +150,7 @@ def boundary_distance_m(a: Outline, b: Outline, *, tol_m: float = TOL_M) -> floa
     d_next_a = np.roll(d, -1, axis=0)
     m4 = np.minimum.reduce([d, d_next_a, np.roll(d, -1, axis=1), np.roll(d_next_a, -1, axis=1)])
     len_a, len_b = (a1 - a0) * ba.scale(pa), (b1 - b0) * bb.scale(pb)
-    slack = _slack(len_a[:, None] + len_b[None, :], best, ba, bb)
+    slack = _slack(len_a[:, None], len_b[None, :], best, ba, bb)
     i, j = np.nonzero(m4 <= best + slack)
     pairs = (pa[i], a0[i], a1[i], pb[j], b0[j], b1[j])
     while len(pairs[0]) and float(slack.max()) > tol_m:
@@ -162,17 +162,23 @@ def boundary_distance_m(a: Outline, b: Outline, *, tol_m: float = TOL_M) -> floa
     return best
 
 
-def _slack(len_sum: Floats, best: float, ba: Boundary, bb: Boundary) -> Floats:
+def _slack(len_a: Floats, len_b: Floats, best: float, ba: Boundary, bb: Boundary) -> Floats:
     """How far above the minimum the nearest sample pair can be, for segments of these lengths.
 
-    Near a minimum at distance d the distance grows at most like (δa + δb)²/2 × (1/d + κa + κb)
-    for offsets δ along the boundaries (κ: their geodesic curvature, 1/radius for a circle), and
-    never faster than δa + δb; the nearest samples are at most half a segment away. Doubled for
-    safety.
+    Near a minimum at distance d, moving δa along one boundary and δb along the other adds at
+    most (δa + δb)²/2d (the turn of the line between them; on the ellipsoid cot(d/R)/R < 1/d)
+    plus κa δa²/2 + κb δb²/2 (each boundary bending away, κ its geodesic curvature: 1/radius for
+    a circle, 0 for a geodesic edge; the Earth's 1/R added to each for margin), and never more
+    than δa + δb; the nearest samples are at most half a segment away. Doubled for safety.
+    (Keeping each boundary's curvature with its own segment length matters when a small circle
+    faces a large outline: the large one's long segments are not charged the small one's
+    curvature.)
     """
+    len_sum = len_a + len_b
     d_lo = np.maximum(best - len_sum / 2, 1e-6)
-    kappa = 2 * CURVATURE_EARTH + sum(1.0 / b.length[0] if b.circle else 0.0 for b in (ba, bb))
-    return 2 * np.minimum(len_sum / 2, len_sum**2 / 8 * (1 / d_lo + kappa))
+    ka, kb = (2 * CURVATURE_EARTH + (1.0 / b.length[0] if b.circle else 0.0) for b in (ba, bb))
+    quadratic = (len_sum**2 / d_lo + ka * len_a**2 + kb * len_b**2) / 8
+    return 2 * np.minimum(len_sum / 2, quadratic)
 
 
 def _refine(
@@ -189,8 +195,8 @@ def _refine(
     d = inv(xa[:, :, None], ya[:, :, None], xb[:, None, :], yb[:, None, :])
     best = min(best, float(d.min()))
     m4 = np.minimum.reduce([d[:, :-1, :-1], d[:, 1:, :-1], d[:, :-1, 1:], d[:, 1:, 1:]])
-    len_sum = ((a1 - a0) * ba.scale(pa) + (b1 - b0) * bb.scale(pb)) / SPLIT
-    slack = _slack(len_sum, best, ba, bb)
+    len_a, len_b = (a1 - a0) * ba.scale(pa) / SPLIT, (b1 - b0) * bb.scale(pb) / SPLIT
+    slack = _slack(len_a, len_b, best, ba, bb)
     k, i, j = np.nonzero(m4 <= best + slack[:, None, None])
     return best, (pa[k], ua[k, i], ua[k, i + 1], pb[k], ub[k, j], ub[k, j + 1]), slack[k]
 
@@ -216,30 +222,56 @@ def dense_ring(vertices: Sequence[tuple[float, float]], spacing_m: float = 1_000
 
 
 def polygon_contains(vertices: Sequence[tuple[float, float]], lon: float, lat: float) -> bool:
-    """Whether (lon, lat) is inside the (small, < a hemisphere) polygon: the winding number of
-    the ring about the point, in the gnomonic projection centred on the point."""
+    """Whether (lon, lat) is inside the (small, < a hemisphere) polygon (see
+    :func:`polygon_contains_many`)."""
+    return bool(polygon_contains_many(vertices, np.array([lon]), np.array([lat]))[0])
+
+
+def polygon_contains_many(
+    vertices: Sequence[tuple[float, float]], lon: Floats, lat: Floats
+) -> npt.NDArray[np.bool_]:
+    """For each point, whether it is inside the (small, < a hemisphere) polygon: the winding
+    number of the ring about the point, in the gnomonic projection centred on the point."""
     ring = dense_ring(vertices)
-    v = unit_vectors(ring[:, 0], ring[:, 1])
-    p = unit_vectors(np.array(lon), np.array(lat))
-    cos = v @ p
-    if cos.min() <= 0.5:  # a ring point 60° away: a polygon < 1000 km cannot surround p
-        return False
-    helper = np.array([0.0, 0.0, 1.0]) if abs(p[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
-    e1 = np.cross(helper, p)
-    e1 /= np.linalg.norm(e1)
-    e2 = np.cross(p, e1)
-    g = v / cos[:, None]
-    ang = np.arctan2(g @ e2, g @ e1)
-    step = np.diff(np.append(ang, ang[0]))
-    step = (step + np.pi) % (2 * np.pi) - np.pi
-    return abs(round(step.sum() / (2 * np.pi))) == 1
+    v = unit_vectors(ring[:, 0], ring[:, 1])  # (n, 3)
+    p = unit_vectors(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
+    out = np.zeros(len(p), dtype=bool)
+    for k, pk in enumerate(p):
+        cos = v @ pk
+        if cos.min() <= 0.5:  # a ring point 60° away: a polygon < 1000 km cannot surround p
+            continue
+        helper = np.array([0.0, 0.0, 1.0]) if abs(pk[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
+        e1 = np.cross(helper, pk)
+        e1 /= np.linalg.norm(e1)
+        e2 = np.cross(pk, e1)
+        g = v / cos[:, None]
+        ang = np.arctan2(g @ e2, g @ e1)
+        step = np.diff(np.append(ang, ang[0]))
+        step = (step + np.pi) % (2 * np.pi) - np.pi
+        out[k] = abs(round(step.sum() / (2 * np.pi))) == 1
+    return out
 
 
 def contains(outline: Outline, lon: float, lat: float) -> bool:
     """Whether the outline contains the point (boundary points excepted, to within metres)."""
+    return bool(contains_many(outline, np.array([lon]), np.array([lat]))[0])
+
+
+def contains_many(outline: Outline, lon: Floats, lat: Floats) -> npt.NDArray[np.bool_]:
+    """:func:`contains` for arrays of points."""
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
     if isinstance(outline, Circle):
-        return dist_m((outline.lon, outline.lat), (lon, lat)) < outline.radius_m
-    return polygon_contains(outline.vertices, lon, lat)
+        return inv(outline.lon, outline.lat, lon, lat) < outline.radius_m
+    return polygon_contains_many(outline.vertices, lon, lat)
+
+
+def boundary_samples(outline: Outline, n: int = 16) -> tuple[Floats, Floats]:
+    """Points on the boundary: ``n`` round a circle; a polygon's vertices and edge midpoints."""
+    b = Boundary.of(outline)
+    if b.circle:
+        return b.points(np.zeros(n, dtype=np.int64), np.arange(n) / n)
+    piece = np.repeat(np.arange(len(b.length)), 2)
+    return b.points(piece, np.tile([0.0, 0.5], len(b.length)))
 
 
 def any_boundary_point(outline: Outline) -> tuple[float, float]:
@@ -248,9 +280,39 @@ def any_boundary_point(outline: Outline) -> tuple[float, float]:
     return outline.vertices[0]
 
 
+def inner_point(outline: Outline) -> tuple[Floats, Floats]:
+    """A point that is likely inside the outline: a circle's centre, or the direction of the mean
+    of a polygon's vertices (callers test it against both outlines)."""
+    if isinstance(outline, Circle):
+        return np.array([outline.lon]), np.array([outline.lat])
+    v = np.array(outline.vertices, dtype=np.float64)
+    x, y, z = unit_vectors(v[:, 0], v[:, 1]).sum(axis=0)
+    lon, lat = math.degrees(math.atan2(y, x)), math.degrees(math.atan2(z, math.hypot(x, y)))
+    return np.array([lon]), np.array([lat])
+
+
+def overlap_found(a: Outline, b: Outline) -> bool:
+    """Whether a point common to both outlines is found among a few candidates: boundary
+    points of each (vertices and edge midpoints, 16 points round a circle) tested against the
+    other, and an inner point of each tested against both."""
+    if contains_many(a, *boundary_samples(b)).any() or contains_many(b, *boundary_samples(a)).any():
+        return True
+    for one, other in ((a, b), (b, a)):
+        lon, lat = inner_point(one)
+        if contains_many(one, lon, lat)[0] and contains_many(other, lon, lat)[0]:
+            return True
+    return False
+
+
 def reference_distance_m(a: Outline, b: Outline) -> float:
-    """Geodesic distance between two outlines: 0 when they touch, cross or nest."""
-    if contains(a, *any_boundary_point(b)) or contains(b, *any_boundary_point(a)):
+    """Geodesic distance between two outlines: 0 when they touch, cross or nest.
+
+    A point common to both (:func:`overlap_found`) settles most overlapping pairs at once,
+    in particular those whose boundaries nearly or exactly coincide (two equal circles round a
+    pole, a shape and a copy shifted by centimetres), where the boundary search would need a
+    great many segment pairs to reach 0.
+    """
+    if overlap_found(a, b):
         return 0.0
     d = boundary_distance_m(a, b)
     return 0.0 if d <= TOUCH_M else d

@@ -1,12 +1,14 @@
 """Candidates from the store: the cell index in SQL, joined and filtered again in numpy.
 
 For new volumes, :func:`near` asks :func:`cells.query` for the keys of every cell where a volume
-that could conflict is registered, at the (space, time) level pairs in use, and fetches those
-``volume_cell`` rows in chunks of at most :data:`CHUNK` keys. Each fetch also filters on party,
-time, band and latitude with the bounds of the chunk's volumes; those SQL filters are conservative
-(the envelope of the chunk), then numpy applies each pair's own bounds with the same slack as
-:func:`detect.candidate_pairs`. The footprints of the surviving stored volumes are loaded from their
-columns and rebuilt without re-validation, ready for :func:`detect.decide`.
+that could conflict is registered, at the (space, time) level pairs in use. A few keys (filing a
+notice) are fetched as ``IN`` lists of at most :data:`CHUNK` keys, so only those cells are read;
+many keys (an import) are answered by one streamed range scan of ``volume_cell``, since reading
+each row once beats looking up each cell many times. Either way the SQL also filters on party, time,
+band and latitude with bounds that are conservative (the envelope of the volumes asked about), then
+numpy pairs each row with the volumes whose keys it matched and applies each pair's own bounds with
+the same slack as :func:`detect.candidate_pairs`. The footprints of the surviving stored volumes are
+loaded from their columns and rebuilt without re-validation, ready for :func:`detect.decide`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from deconfliction.types import BoolArray, FloatArray, IntArray
 
 CHUNK = 5_000
 """Keys per ``IN`` list (SQLite allows 32,766 parameters, PostgreSQL 65,535)."""
+SCAN_KEYS = 20_000
+"""From this many distinct keys on, :func:`near` scans instead of looking cells up."""
+SCAN_ROWS = 250_000
+"""Rows per part of the scan, which bounds the memory of the join."""
 
 TIME_SLACK_S = 1e-6  # as detect.candidate_pairs: gaps are rounded to the microsecond
 BAND_SLACK_M = 1e-3  # and to the millimetre
@@ -57,6 +63,7 @@ _FILTERS = (
     _vc.south <= sa.bindparam("north"),
 )
 CELL_ROWS = sa.select(*_CELL_COLUMNS).where(*_FILTERS)
+SCAN_ROWS_QUERY = sa.select(*_CELL_COLUMNS).where(*_FILTERS[1:])
 CELL_ROWS_OTHER_PARTY = CELL_ROWS.where(_vc.party_id != sa.bindparam("party"))
 
 LEVELS = sa.select(index_level.c.space, index_level.c.time)
@@ -152,6 +159,8 @@ def near(
     ext = extents(items)
     keys, owner = cells.query(ext, levels, horizontal_m=sep.horizontal_m, time_s=sep.time_s)
     query = _Query.of(items, ext.expanded(sep.horizontal_m, sep.time_s))
+    if len(np.unique(keys)) >= SCAN_KEYS:
+        return _candidates(conn, _scan(conn, keys, owner, query, sep, progress))
     order = np.lexsort((keys, owner))  # by owner: a chunk's bounds then cover few volumes
     keys, owner = keys[order], owner[order]
     parts = [_empty_pairs()]
@@ -167,13 +176,9 @@ def _empty_pairs() -> _Pairs:
     return _Pairs(i, i, f, f, f, f)
 
 
-def _fetch(
-    conn: sa.Connection, keys: IntArray, owner: IntArray, q: _Query, sep: Separation
-) -> _Pairs:
-    """Candidate pairs for one chunk of keys; the SQL bounds are the envelope of its owners."""
-    owners = np.unique(owner)
-    params: dict[str, object] = {
-        "keys": np.unique(keys).tolist(),
+def _bounds(owners: IntArray, q: _Query, sep: Separation) -> dict[str, object]:
+    """The SQL filter parameters: the envelope of the ``owners``' bounds, grown by the minima."""
+    return {
         "end_s": float(q.end_s[owners].max() + sep.time_s + TIME_SLACK_S),
         "start_s": float(q.start_s[owners].min() - sep.time_s - TIME_SLACK_S),
         "upper_m": float(q.upper_m[owners].max() + sep.vertical_m + BAND_SLACK_M),
@@ -181,28 +186,59 @@ def _fetch(
         "south": float(q.south[owners].min() - LAT_SLACK_DEG),
         "north": float(q.north[owners].max() + LAT_SLACK_DEG),
     }
+
+
+def _fetch(
+    conn: sa.Connection, keys: IntArray, owner: IntArray, q: _Query, sep: Separation
+) -> _Pairs:
+    """Candidate pairs for one chunk of keys; the SQL bounds are the envelope of its owners."""
+    owners = np.unique(owner)
+    params = {"keys": np.unique(keys).tolist(), **_bounds(owners, q, sep)}
     one_party = len(np.unique(q.party[owners])) == 1
     if one_party:
         params["party"] = q.parties[int(q.party[owners[0]])]
     found = conn.execute(CELL_ROWS_OTHER_PARTY if one_party else CELL_ROWS, params).all()
     if not found:
         return _empty_pairs()
-    return _join(keys, owner, found, q, sep)
+    by_key = np.argsort(keys, kind="stable")
+    return _join(keys[by_key], owner[by_key], found, q, sep)
+
+
+def _scan(
+    conn: sa.Connection,
+    keys: IntArray,
+    owner: IntArray,
+    q: _Query,
+    sep: Separation,
+    progress: Progress | None,
+) -> _Pairs:
+    """Candidate pairs from one pass over the cell rows within the envelope of all ``items``."""
+    by_key = np.argsort(keys, kind="stable")
+    keys, owner = keys[by_key], owner[by_key]
+    params = _bounds(np.arange(len(q.start_s)), q, sep)
+    streamed = SCAN_ROWS_QUERY.execution_options(stream_results=True, yield_per=SCAN_ROWS)
+    result = conn.execute(streamed, params)
+    parts, seen = [_empty_pairs()], 0
+    for rows in result.partitions():
+        parts.append(_join(keys, owner, rows, q, sep))
+        seen += len(rows)
+        if progress is not None:
+            progress("candidates (rows scanned)", seen, seen)
+    return _Pairs.concat(parts)
 
 
 def _join(
     keys: IntArray, owner: IntArray, found: Sequence[sa.Row[Any]], q: _Query, sep: Separation
 ) -> _Pairs:
-    """Pair each fetched row with every query volume that asked for its cell; keep the pairs
-    within that volume's own bounds."""
+    """Pair each fetched row with every query volume that asked for its cell (``keys`` sorted,
+    ``owner`` in the same order); keep the pairs within that volume's own bounds."""
     cell, vol, party, *numbers = zip(*found, strict=True)
     start, end, lower, upper, south, north = (np.array(c, dtype=np.float64) for c in numbers)
-    by_key = np.argsort(keys, kind="stable")
     cell_arr = np.array(cell, dtype=np.int64)
-    first = np.searchsorted(keys, cell_arr, side="left", sorter=by_key)
-    count = np.searchsorted(keys, cell_arr, side="right", sorter=by_key) - first
+    first = np.searchsorted(keys, cell_arr, side="left")
+    count = np.searchsorted(keys, cell_arr, side="right") - first
     r, k = cells.ragged(count)
-    a = owner[by_key[first[r] + k]]
+    a = owner[first[r] + k]
     index = {p: n for n, p in enumerate(q.parties)}
     row_party = np.array([index.get(p, -1) for p in party], dtype=np.int64)
     keep = (
