@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import synthetic
 
 from deconfliction.agreement import Agreement, Party, Separation
+from deconfliction.runtime import paused_gc
 from deconfliction.service import file_notices, init_store
 from deconfliction.store import SqlUnitOfWork, create_engine
 
@@ -60,11 +61,12 @@ def _run(
     now = datetime.now(UTC)
     task = progress.add_task("import", total=volumes) if progress else None
     t0, conflicts = time.perf_counter(), 0
-    for k, lo in enumerate(range(0, volumes, BATCH)):
-        batch = synthetic.notices(min(BATCH, volumes - lo), seed=100 + k)
-        conflicts += len(file_notices(uow, batch, AGREEMENT, now=now))
-        if progress is not None and task is not None:
-            progress.update(task, completed=lo + len(batch))
+    with paused_gc():  # as `deconfliction import` does
+        for k, lo in enumerate(range(0, volumes, BATCH)):
+            batch = synthetic.notices(min(BATCH, volumes - lo), seed=100 + k)
+            conflicts += len(file_notices(uow, batch, AGREEMENT, now=now))
+            if progress is not None and task is not None:
+                progress.update(task, completed=lo + len(batch))
     import_s = time.perf_counter() - t0
     singles = synthetic.notices(filings, seed=99)  # refs N99-…: not among the imported ones
     task = progress.add_task("filings", total=filings) if progress else None

@@ -20,10 +20,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from deconfliction.agreement import Agreement, Separation, load_agreement
+from deconfliction.agreement import Separation, load_agreement
 from deconfliction.errors import DeconflictionError, InvalidInput, NoticeError
 from deconfliction.ingest.geojson import conflicts_geojson, loads_notices
+from deconfliction.runtime import paused_gc
 from deconfliction.service import (
+    check_parties,
     file_notices,
     init_store,
     list_conflicts,
@@ -66,18 +68,6 @@ def read_notices(path: Path) -> list[Notice]:
     except OSError as exc:
         raise NoticeError(f"cannot read {path}: {exc.strerror}", field="FILE") from None
     return loads_notices(data)
-
-
-def check_parties(notices: list[Notice], agreement: Agreement) -> None:
-    """Every notice must come from a party of the agreement."""
-    known = {p.id for p in agreement.parties}
-    for n in notices:
-        if n.party not in known:
-            raise NoticeError(
-                f"{n.party!r} is not a party to the agreement ({', '.join(sorted(known))})",
-                notice=n.ref,
-                field="party",
-            )
 
 
 def print_conflicts(conflicts: list[Conflict], fmt: Format, notices: list[Notice]) -> None:
@@ -134,6 +124,16 @@ def check(
     Minima come from the flags, else the agreement, else the defaults shown. Without an agreement,
     any party id is accepted.
     """
+    with paused_gc():
+        _check(file, agreement, minima_flags=(horizontal_m, vertical_m, time_s), fmt=format)
+
+
+def _check(
+    file: Path,
+    agreement: Path | None,
+    minima_flags: tuple[float | None, float | None, float | None],
+    fmt: Format,
+) -> None:
     try:
         notices = read_notices(file)
         sep = Separation()
@@ -141,13 +141,13 @@ def check(
             pact = load_agreement(agreement)
             check_parties(notices, pact)
             sep = pact.separation
-        sep = minima(sep, horizontal_m, vertical_m, time_s)
+        sep = minima(sep, *minima_flags)
         items = prepare_many(notices)
     except DeconflictionError as exc:
         raise fail(exc) from None
     with err.status(f"checking {len(items):,} volumes", spinner="dots"):
         conflicts = find_conflicts(items, sep)
-    print_conflicts(conflicts, format, notices)
+    print_conflicts(conflicts, fmt, notices)
     raise typer.Exit(1 if conflicts else 0)
 
 
@@ -226,8 +226,12 @@ def import_command(
     The summary goes to stderr; stdout carries only the conflicts asked for.
     """
     try:
-        notices = read_notices(file)
-        with open_store(database_url) as uow, err.status("filing", spinner="dots") as status:
+        with (
+            paused_gc(),
+            open_store(database_url) as uow,
+            err.status("filing", spinner="dots") as status,
+        ):
+            notices = read_notices(file)
 
             def progress(stage: str, done: int, total: int) -> None:
                 status.update(f"{stage}: {done:,} of {total:,}")

@@ -143,10 +143,8 @@ def footprints(outlines: Sequence[Outline]) -> list[Footprint | InvalidInput]:
 
 
 def _boxes(south: FloatArray, north: FloatArray, west: FloatArray, east: FloatArray) -> list[Box]:
-    return [
-        Box(float(a), float(b), float(c), float(d))
-        for a, b, c, d in zip(south, north, west, east, strict=True)
-    ]
+    cols = (south.tolist(), north.tolist(), west.tolist(), east.tolist())
+    return [Box(a, b, c, d) for a, b, c, d in zip(*cols, strict=True)]
 
 
 def _circles(circles: Sequence[Circle]) -> list[Footprint | InvalidInput]:

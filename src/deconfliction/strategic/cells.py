@@ -112,14 +112,19 @@ def keys(ext: Extents, s: IntArray, t: IntArray) -> tuple[IntArray, IntArray]:
     b0 = np.where(all_time, 0, np.floor(ext.start_s / length)).astype(np.int64)
     n_b = np.where(all_time, 1, np.floor(ext.end_s / length).astype(np.int64) - b0 + 1)
     n_r = row1 - row0 + 1
-    owner, k = ragged(n_r * n_c * n_b)
-    kc = k % n_c[owner]
-    kr = (k // n_c[owner]) % n_r[owner]
-    kb = k // (n_c[owner] * n_r[owner])
-    row, col = row0[owner] + kr, (col0[owner] + kc) % n_cols[owner]
-    bucket = b0[owner] + kb + _BUCKET_OFFSET
-    level = (s * TIME_LEVELS + t)[owner]
-    return ((level << _BUCKET_BITS | bucket) << 20) | (row << 10) | col, owner
+    # expand bucket by bucket, then row by row, then column by column: three ragged expansions
+    # with the key built up on the way, no division over the big arrays
+    e1, kb = ragged(n_b)
+    high = ((s * TIME_LEVELS + t)[e1] << _BUCKET_BITS | (b0[e1] + kb + _BUCKET_OFFSET)) << 20
+    i2, kr = ragged(n_r[e1])
+    e2 = e1[i2]
+    high = high[i2] | (row0[e2] + kr) << 10
+    i3, kc = ragged(n_c[e2])
+    e3 = e2[i3]
+    col = col0[e3] + kc
+    wrap = n_cols[e3]
+    col = np.where(col >= wrap, col - wrap, col)
+    return high[i3] | col, e3
 
 
 def register(ext: Extents) -> tuple[IntArray, IntArray]:

@@ -177,6 +177,7 @@ class Batch:
     inner: FloatArray
     is_circle: BoolArray
     party: npt.NDArray[np.object_]
+    party_code: IntArray  # the party as an index into the sorted parties of this batch
 
     @classmethod
     def of(cls, items: Sequence[Prepared] | Batch) -> Batch:
@@ -187,6 +188,8 @@ class Batch:
             get = attrgetter(f"footprint.{name}" if of_footprint else name)
             return np.fromiter((get(p) for p in items), np.float64, len(items))
 
+        party = np.array([p.ref.party for p in items], dtype=object)
+        code = np.unique(party, return_inverse=True)[1] if len(party) else party
         return cls(
             items,
             col("lower_m"),
@@ -198,7 +201,8 @@ class Batch:
             col("outer_m", True),
             col("inner_m", True),
             col("is_circle", True).astype(bool),
-            np.array([p.ref.party for p in items], dtype=object),
+            party,
+            np.asarray(code, dtype=np.int64).ravel(),
         )
 
     def __len__(self) -> int:
@@ -224,7 +228,8 @@ def decide(
     )
     lo, hi = np.maximum(cx.start[i], cy.start[j]), np.minimum(cx.end[i], cy.end[j])
     tgap = np.round(np.maximum(0.0, lo - hi), 6)
-    keep = (cx.party[i] != cy.party[j]) & (vgap < sep.vertical_m) & (tgap < sep.time_s)
+    keep = (vgap < sep.vertical_m) & (tgap < sep.time_s)
+    keep &= (cx.party_code[i] != cy.party_code[j]) if cx is cy else (cx.party[i] != cy.party[j])
     i, j, vgap, lo, hi, tgap = i[keep], j[keep], vgap[keep], lo[keep], hi[keep], tgap[keep]
     h = _horizontal(cx, cy, i, j, sep.horizontal_m)
     hit = h < sep.horizontal_m
@@ -318,14 +323,18 @@ def candidate_pairs(
     counts = np.searchsorted(reg_keys, q_keys, side="right") - lo
     block, k = cells.ragged(counts)
     a, b = q_owner[block], reg_owner[lo[block] + k]
-    party = cols.party
-    near = (
-        (a < b)
-        & (party[a] != party[b])
-        & (cols.start[b] - cols.end[a] < sep.time_s + 1e-6)
+    # filter in stages, cheapest and most selective first: each stage gathers fewer columns
+    keep = np.flatnonzero(a < b)
+    a, b = a[keep], b[keep]
+    keep = np.flatnonzero(
+        (cols.start[b] - cols.end[a] < sep.time_s + 1e-6)
         & (cols.start[a] - cols.end[b] < sep.time_s + 1e-6)
-        & (cols.lower[b] - cols.upper[a] < sep.vertical_m + 1e-3)
+    )
+    a, b = a[keep], b[keep]
+    near = (
+        (cols.lower[b] - cols.upper[a] < sep.vertical_m + 1e-3)
         & (cols.lower[a] - cols.upper[b] < sep.vertical_m + 1e-3)
+        & (cols.party_code[a] != cols.party_code[b])
     )
     pair = np.sort(a[near] * len(items) + b[near])
     if len(pair):
