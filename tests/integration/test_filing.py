@@ -262,3 +262,12 @@ def test_filings_at_the_same_moment_find_each_other_exactly_once(
     stored = list_conflicts(uow)
     assert len(stored) == rounds
     assert all(c.a.notice[2:] == c.b.notice[2:] for c in stored)
+
+
+def test_the_prepared_cache_keeps_the_newest_entries(agreement: Agreement) -> None:
+    items = prepare_many(random_notices(3, 3))
+    cache = candidates.PreparedCache(maxsize=2)
+    for k, p in enumerate(items[:3]):
+        cache.put(k, p)
+    assert len(cache) == 2
+    assert cache.get(0) is None and cache.get(2) is items[2]

@@ -13,6 +13,7 @@ loaded from their columns and rebuilt without re-validation, ready for :func:`de
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -85,8 +86,36 @@ FOOTPRINTS = (
         volume.c.east,
     )
     .join_from(volume, notice, volume.c.notice_id == notice.c.id)
-    .where(volume.c.id.in_(sa.bindparam("ids", expanding=True)), notice.c.status == "active")
+    .where(volume.c.id.in_(sa.bindparam("ids", expanding=True)))
 )
+
+
+class PreparedCache:
+    """Stored volumes already rebuilt from their rows, by volume id, for the life of a process.
+
+    An entry never goes stale: a stored volume never changes (amending a notice stores new
+    volumes), and a volume that stops being active loses its ``volume_cell`` rows, so it is never
+    a candidate again. Filing one notice against a big store then reads only the cell rows; the
+    footprints of its neighbours are usually here already. Oldest entries go first beyond
+    ``maxsize``.
+    """
+
+    def __init__(self, maxsize: int = 200_000) -> None:
+        self.maxsize = maxsize
+        self._items: dict[int, Prepared] = {}
+        self._lock = threading.Lock()
+
+    def get(self, volume_id: int) -> Prepared | None:
+        return self._items.get(volume_id)
+
+    def put(self, volume_id: int, prepared: Prepared) -> None:
+        with self._lock:
+            self._items[volume_id] = prepared
+            while len(self._items) > self.maxsize:
+                del self._items[next(iter(self._items))]
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def levels_in_use(conn: sa.Connection) -> set[tuple[int, int]]:
@@ -151,6 +180,7 @@ def near(
     items: Sequence[Prepared],
     sep: Separation,
     levels: set[tuple[int, int]],
+    cache: PreparedCache,
     progress: Progress | None = None,
 ) -> Candidates:
     """Stored active volumes of other parties that could conflict with ``items`` (see module)."""
@@ -160,7 +190,7 @@ def near(
     keys, owner = cells.query(ext, levels, horizontal_m=sep.horizontal_m, time_s=sep.time_s)
     query = _Query.of(items, ext.expanded(sep.horizontal_m, sep.time_s))
     if len(np.unique(keys)) >= SCAN_KEYS:
-        return _candidates(conn, _scan(conn, keys, owner, query, sep, progress))
+        return _candidates(conn, _scan(conn, keys, owner, query, sep, progress), cache)
     order = np.lexsort((keys, owner))  # by owner: a chunk's bounds then cover few volumes
     keys, owner = keys[order], owner[order]
     parts = [_empty_pairs()]
@@ -168,7 +198,7 @@ def near(
         parts.append(_fetch(conn, keys[lo : lo + CHUNK], owner[lo : lo + CHUNK], query, sep))
         if progress is not None:
             progress("candidates", min(lo + CHUNK, len(keys)), len(keys))
-    return _candidates(conn, _Pairs.concat(parts))
+    return _candidates(conn, _Pairs.concat(parts), cache)
 
 
 def _empty_pairs() -> _Pairs:
@@ -255,29 +285,34 @@ def _join(
     return _Pairs(a, vol_arr[r], start[r], end[r], lower[r], upper[r])
 
 
-def _candidates(conn: sa.Connection, pairs: _Pairs) -> Candidates:
+def _candidates(conn: sa.Connection, pairs: _Pairs, cache: PreparedCache) -> Candidates:
     """Unique (owner, volume) pairs, with the stored volumes rebuilt from their columns."""
     if not len(pairs.owner):
         return Candidates.none()
     ids, first, j = np.unique(pairs.volume_id, return_index=True, return_inverse=True)
     n = len(ids)
     code = np.unique(pairs.owner * n + j.ravel())
-    stored = _load(conn, ids, pairs.take(first))
+    stored = _load(conn, ids, pairs.take(first), cache)
     alive = np.array([s is not None for s in stored], dtype=bool)
     code = code[alive[code % n]]
     remap = np.cumsum(alive) - 1
     return Candidates([s for s in stored if s is not None], ids[alive], code // n, remap[code % n])
 
 
-def _load(conn: sa.Connection, ids: IntArray, window: _Pairs) -> list[Prepared | None]:
-    """The stored volumes ``ids`` rebuilt as :class:`Prepared` (None if no longer active);
-    ``window`` holds the time window and band of each, in the same order."""
-    at = {v: k for k, v in enumerate(ids.tolist())}
-    out: list[Prepared | None] = [None] * len(ids)
-    for lo in range(0, len(ids), CHUNK):
-        for row in conn.execute(FOOTPRINTS, {"ids": ids[lo : lo + CHUNK].tolist()}):
+def _load(
+    conn: sa.Connection, ids: IntArray, window: _Pairs, cache: PreparedCache
+) -> list[Prepared | None]:
+    """The stored volumes ``ids`` as :class:`Prepared`, from the cache or rebuilt from their
+    rows (None for an id without a row); ``window`` holds each one's window and band."""
+    out: list[Prepared | None] = [cache.get(v) for v in ids.tolist()]
+    missing = [k for k, p in enumerate(out) if p is None]
+    at = {int(ids[k]): k for k in missing}
+    for lo in range(0, len(missing), CHUNK):
+        chunk = [int(ids[k]) for k in missing[lo : lo + CHUNK]]
+        for row in conn.execute(FOOTPRINTS, {"ids": chunk}).all():
             k = at[row.id]
             out[k] = _prepared(row, window, k)
+            cache.put(row.id, out[k])
     return out
 
 

@@ -33,6 +33,8 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=30000",
+    "PRAGMA cache_size=-262144",  # 256 MiB of page cache per connection (the default is 2 MiB)
+    "PRAGMA mmap_size=17179869184",  # read pages through a memory map, up to 16 GiB of file
 )
 
 

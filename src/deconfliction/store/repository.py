@@ -108,8 +108,9 @@ class SqlAgreementRepository(AgreementRepository):
 class SqlNoticeRepository(NoticeRepository):
     """Notices, their volumes and the candidate index, for one transaction."""
 
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, cache: candidates.PreparedCache) -> None:
         self.conn = conn
+        self.cache = cache
         self._levels: set[tuple[int, int]] | None = None
 
     def levels(self) -> set[tuple[int, int]]:
@@ -132,7 +133,7 @@ class SqlNoticeRepository(NoticeRepository):
     def near(
         self, items: Sequence[Prepared], sep: Separation, *, progress: Progress | None = None
     ) -> Candidates:
-        return candidates.near(self.conn, items, sep, self.levels(), progress)
+        return candidates.near(self.conn, items, sep, self.levels(), self.cache, progress)
 
     def add(
         self,

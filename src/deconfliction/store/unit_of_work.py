@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from deconfliction.errors import NotInitialised, StoreError
 from deconfliction.service.ports import UnitOfWork
 from deconfliction.store import migrate
+from deconfliction.store.candidates import PreparedCache
 from deconfliction.store.engine import READ_ONLY
 from deconfliction.store.repository import (
     SqlAgreementRepository,
@@ -33,9 +34,16 @@ NOT_INITIALISED = "the database has no deconfliction schema yet: run `deconflict
 class SqlUnitOfWork(UnitOfWork):
     """A unit of work on ``engine``; each ``with`` block is a new connection and transaction."""
 
-    def __init__(self, engine: sa.Engine, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        read_only: bool = False,
+        cache: PreparedCache | None = None,
+    ) -> None:
         self.engine = engine
         self._read_only = read_only
+        self.cache = cache if cache is not None else PreparedCache()
         self._conn: sa.Connection | None = None
         self._tx: sa.RootTransaction | None = None
 
@@ -49,7 +57,7 @@ class SqlUnitOfWork(UnitOfWork):
             raise translate(exc) from exc
         self._conn = conn
         self.agreements = SqlAgreementRepository(conn)
-        self.notices = SqlNoticeRepository(conn)
+        self.notices = SqlNoticeRepository(conn, self.cache)
         self.conflicts = SqlConflictRepository(conn)
         return self
 
@@ -89,7 +97,7 @@ class SqlUnitOfWork(UnitOfWork):
             self._tx.rollback()
 
     def read_only(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, read_only=True)
+        return SqlUnitOfWork(self.engine, read_only=True, cache=self.cache)
 
     def migrate(self) -> None:
         migrate.upgrade(self.connection)
