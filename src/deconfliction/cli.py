@@ -1,7 +1,8 @@
 """The command line: thin commands that parse, call one use case and map errors to exit codes.
 
 Exit codes: 0 success (and no conflict, for ``check``), 1 conflicts found, 2 bad input or a store
-that cannot do what was asked (the message, on stderr, names the field and the reason).
+that cannot do what was asked (the message, on stderr, names the field and the reason), 3 an
+internal error (a bug, or the machine ran out of memory): never mistaken for "conflicts found".
 """
 
 from __future__ import annotations
@@ -266,8 +267,16 @@ def conflicts_command(
     print_conflicts(found, Format(format.value), [])
 
 
+INTERNAL_ERROR = 3
+
+
 def main() -> None:
-    app()
+    try:
+        app(standalone_mode=True)
+    except Exception:  # anything not handled as bad input is ours: say so, with the traceback
+        err.print_exception()
+        err.print("[bold red]internal error[/]: please report it with the traceback above")
+        sys.exit(INTERNAL_ERROR)
 
 
 if __name__ == "__main__":

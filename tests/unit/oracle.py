@@ -13,17 +13,22 @@ segments and every segment end is measured against every segment end with ``Geod
 segment pair that may hold the minimum is cut in 8 × 8 and measured again, and so on until the
 answer is settled to ``TOL_M``. A segment pair may hold the minimum when one of its corner
 distances is within a slack of the best distance found: near a minimum at distance d the distance
-grows at most like (δa + δb)² / 2 × (1/d + curvature) with the offsets δ along the two boundaries,
-and never faster than δa + δb (the triangle inequality), and the nearest sample is at most half a
-segment from any point. Polygon vertices are always samples. The answer is the distance between two
-actual boundary points, so it is never below the true one.
+grows at most like (δa + δb)² / 2d + κa δa² / 2 + κb δb² / 2 with the offsets δ along the two
+boundaries and κ their curvatures (see ``_slack``), and never faster than δa + δb (the triangle
+inequality), and the nearest sample is at most half a segment from any point. Polygon vertices are
+always samples. The answer is the distance between two actual boundary points, so it is never
+below the true one.
 
-If the boundaries come within ``TOUCH_M`` (1 cm) of each other the outlines touch or cross
-(distance 0). Otherwise the boundaries are disjoint, so the outlines are either apart or nested;
-nesting is decided by testing one boundary point of each against the other: a geodesic distance
+Overlap is decided first: if a point common to both outlines is found among a few candidates
+(vertices, edge midpoints and 16 points round a circle of each, tested against the other, and an
+inner point of each tested against both), the distance is 0. Containment is a geodesic distance
 for circles, and for polygons a winding number on the unit sphere (the ring densified to 1 km
 along its geodesics, so that the great-circle chords between the dense points differ from the
-geodesics by far less than a millimetre).
+geodesics by far less than a millimetre). This settles crossing and nested pairs without the
+boundary search, which would need a great many segment pairs where boundaries nearly coincide.
+Otherwise, if the boundaries come within ``TOUCH_M`` (1 cm) of each other the outlines touch
+(distance 0); if not, they are apart (nesting would have put a boundary point of one inside the
+other) and the boundary distance is the answer.
 """
 
 from __future__ import annotations

@@ -295,10 +295,10 @@ def _ring_verdict(
             f"{MAX_RADIUS_M:.0f} m",
             field=field,
         )
-    if not simple:
-        return InvalidInput("the outline crosses itself", field=field)
     if len(set(poly.vertices)) < 3:
         return InvalidInput("an outline needs at least 3 distinct vertices", field=field)
+    if not simple:
+        return InvalidInput("the outline crosses itself", field=field)
     if not valid:
         reason = shapely.is_valid_reason(shape)
         return InvalidInput(f"the outline is not a valid area ({reason})", field=field)
@@ -336,6 +336,40 @@ def _ragged(counts: IntArray) -> tuple[IntArray, IntArray]:
     return owner, np.arange(int(counts.sum())) - start[owner]
 
 
+POLAR_LAT = 60.0
+"""Below this latitude a geodesic of DENSIFY_M bows past its ends by far less than MARGIN_M."""
+
+
+def _geodesic_vertices(
+    lon: FloatArray, lat: FloatArray, d_first: IntArray, south: FloatArray, north: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """South and north extended to the vertices of the geodesics between the ring points.
+
+    A geodesic bows poleward between its ends, by about L²·tan(lat)/8R: up to kilometres near a
+    pole, even for the ≤ 30 km steps of a densified ring. Where a step's azimuth turns through
+    east or west, its vertex (highest or lowest point) lies on it, at the latitude Clairaut's
+    relation gives: cos β_max = |cos β₁ · sin α₁| (β: reduced latitude).
+    """
+    step = np.arange(len(lat) - 1)
+    step = step[~np.isin(step + 1, d_first)]  # no step from one ring into the next
+    step = step[np.maximum(np.abs(lat[step]), np.abs(lat[step + 1])) > POLAR_LAT]
+    if not len(step):
+        return south, north
+    az1, back2, _ = GEOD.inv(lon[step], lat[step], lon[step + 1], lat[step + 1])
+    start_north, end_north = np.cos(np.radians(az1)), -np.cos(np.radians(back2))
+    one_minus_f = 1.0 - GEOD.f
+    beta1 = np.arctan(one_minus_f * np.tan(np.radians(lat[step])))
+    beta_max = np.arccos(np.clip(np.abs(np.cos(beta1) * np.sin(np.radians(az1))), 0.0, 1.0))
+    lat_max = np.degrees(np.arctan2(np.tan(beta_max), one_minus_f))
+    ring = np.searchsorted(d_first, step, side="right") - 1
+    up = (start_north > 0) & (end_north < 0)  # heading north, then south: a northern vertex
+    down = (start_north < 0) & (end_north > 0)
+    north, south = north.copy(), south.copy()
+    np.maximum.at(north, ring[up], lat_max[up])
+    np.minimum.at(south, ring[down], -lat_max[down])
+    return south, north
+
+
 def _ring_boxes(dense: FloatArray, d_first: IntArray) -> list[Box]:
     """Per closed ring, a box with MARGIN_M to spare; a ring that winds round a pole reaches it."""
     lon, lat = dense[:, 0], dense[:, 1]
@@ -350,6 +384,7 @@ def _ring_boxes(dense: FloatArray, d_first: IntArray) -> list[Box]:
     east = np.maximum.reduceat(unwrapped, d_first)
     south = np.minimum.reduceat(lat, d_first)
     north = np.maximum.reduceat(lat, d_first)
+    south, north = _geodesic_vertices(lon, lat, d_first, south, north)
     winding = walked[d_first + sizes - 1] - walked[d_first]
     north_half = np.add.reduceat(lat, d_first) > 0
     pole = np.abs(winding) > 180.0  # the ring winds round a pole, which is inside it

@@ -86,13 +86,6 @@ def _properties(feature: Any, n: int) -> dict[str, Any]:
         raise NoticeError(
             "needs a party id (lower-case letters, digits, _ or -)", notice=ref, field="party"
         )
-    unknown = sorted(set(props) - _ALLOWED)
-    if unknown:
-        raise NoticeError(
-            f"unknown property; allowed: {', '.join(sorted(_ALLOWED))}",
-            notice=ref,
-            field=unknown[0],
-        )
     return props
 
 
@@ -208,6 +201,14 @@ def _outline(feature: dict[str, Any], props: dict[str, Any], ref: str, i: int) -
 
 def _volume(feature: dict[str, Any], props: dict[str, Any], i: int) -> Volume:
     ref = props["notice"]
+    unknown = sorted(set(props) - _ALLOWED)
+    if unknown:
+        raise NoticeError(
+            f"unknown property; allowed: {', '.join(sorted(_ALLOWED))}",
+            notice=ref,
+            volume=i,
+            field=unknown[0],
+        )
     lower, upper = _band(props, ref, i)
     start, end = _time(props, "start", ref, i), _time(props, "end", ref, i)
     return Volume(_outline(feature, props, ref, i), lower, upper, start, end)

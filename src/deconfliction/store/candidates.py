@@ -187,17 +187,20 @@ def near(
     if not items or not levels:
         return Candidates.none()
     ext = extents(items)
-    keys, owner = cells.query(ext, levels, horizontal_m=sep.horizontal_m, time_s=sep.time_s)
     query = _Query.of(items, ext.expanded(sep.horizontal_m, sep.time_s))
-    if len(np.unique(keys)) >= SCAN_KEYS:
-        return _candidates(conn, _scan(conn, keys, owner, query, sep, progress), cache)
-    order = np.lexsort((keys, owner))  # by owner: a chunk's bounds then cover few volumes
-    keys, owner = keys[order], owner[order]
     parts = [_empty_pairs()]
-    for lo in range(0, len(keys), CHUNK):
-        parts.append(_fetch(conn, keys[lo : lo + CHUNK], owner[lo : lo + CHUNK], query, sep))
-        if progress is not None:
-            progress("candidates", min(lo + CHUNK, len(keys)), len(keys))
+    for keys, owner in cells.query_parts(
+        ext, levels, horizontal_m=sep.horizontal_m, time_s=sep.time_s
+    ):
+        if len(np.unique(keys)) >= SCAN_KEYS:
+            parts.append(_scan(conn, keys, owner, query, sep, progress))
+            continue
+        order = np.lexsort((keys, owner))  # by owner: a chunk's bounds then cover few volumes
+        keys, owner = keys[order], owner[order]
+        for lo in range(0, len(keys), CHUNK):
+            parts.append(_fetch(conn, keys[lo : lo + CHUNK], owner[lo : lo + CHUNK], query, sep))
+            if progress is not None:
+                progress("candidates", min(lo + CHUNK, len(keys)), len(keys))
     return _candidates(conn, _Pairs.concat(parts), cache)
 
 

@@ -17,7 +17,7 @@ here works on whole arrays of extents; one volume is an array of one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,8 +96,11 @@ def ragged(counts: IntArray) -> tuple[IntArray, IntArray]:
     return owner, np.arange(int(counts.sum())) - first[owner]
 
 
-def keys(ext: Extents, s: IntArray, t: IntArray) -> tuple[IntArray, IntArray]:
-    """Every key at level pair (s[i], t[i]) that extent i overlaps, with i; one pass for all."""
+def _grid(
+    ext: Extents, s: IntArray, t: IntArray
+) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray, IntArray]:
+    """Per extent at level pair (s, t): first row, rows, first column, columns, columns round
+    the world, first bucket, buckets."""
     size = _SIDES[s]
     n_cols = np.rint(360.0 / size).astype(np.int64)
     top_row = np.maximum(0, np.ceil(180.0 / size).astype(np.int64) - 1)
@@ -111,7 +114,12 @@ def keys(ext: Extents, s: IntArray, t: IntArray) -> tuple[IntArray, IntArray]:
     length = np.where(all_time, 1.0, _BUCKETS[t])
     b0 = np.where(all_time, 0, np.floor(ext.start_s / length)).astype(np.int64)
     n_b = np.where(all_time, 1, np.floor(ext.end_s / length).astype(np.int64) - b0 + 1)
-    n_r = row1 - row0 + 1
+    return row0, row1 - row0 + 1, col0, n_c, n_cols, b0, n_b
+
+
+def keys(ext: Extents, s: IntArray, t: IntArray) -> tuple[IntArray, IntArray]:
+    """Every key at level pair (s[i], t[i]) that extent i overlaps, with i; one pass for all."""
+    row0, n_r, col0, n_c, n_cols, b0, n_b = _grid(ext, s, t)
     # expand bucket by bucket, then row by row, then column by column: three ragged expansions
     # with the key built up on the way, no division over the big arrays
     e1, kb = ragged(n_b)
@@ -132,6 +140,10 @@ def register(ext: Extents) -> tuple[IntArray, IntArray]:
     return keys(ext, space_levels(ext), time_levels(ext))
 
 
+MAX_QUERY_KEYS = 4_000_000
+"""Keys per part of a query (32 MB each for keys and owners), whatever the minima."""
+
+
 def query(
     ext: Extents, levels: set[tuple[int, int]], *, horizontal_m: float, time_s: float
 ) -> tuple[IntArray, IntArray]:
@@ -139,15 +151,40 @@ def query(
 
     ``levels`` are the (space, time) level pairs in use (:func:`levels_in` the stored keys).
     """
-    if not levels or not len(ext):
+    parts = list(query_parts(ext, levels, horizontal_m=horizontal_m, time_s=time_s))
+    if not parts:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
+    return np.concatenate([k for k, _ in parts]), np.concatenate([o for _, o in parts])
+
+
+def query_parts(
+    ext: Extents,
+    levels: set[tuple[int, int]],
+    *,
+    horizontal_m: float,
+    time_s: float,
+    max_keys: int = MAX_QUERY_KEYS,
+) -> Iterator[tuple[IntArray, IntArray]]:
+    """:func:`query` for runs of consecutive extents, each run asking at most ``max_keys`` keys
+    (one extent alone may ask more), so that large minima cost time, not all the memory."""
+    if not levels or not len(ext):
+        return
     grown = ext.expanded(horizontal_m, time_s)
     pairs = np.array(sorted(levels), dtype=np.int64)
     n = len(ext)
     rows = np.tile(np.arange(n), len(pairs))  # every extent at every level pair
-    found, owner = keys(_take(grown, rows), np.repeat(pairs[:, 0], n), np.repeat(pairs[:, 1], n))
-    return found, rows[owner]
+    s, t = np.repeat(pairs[:, 0], n), np.repeat(pairs[:, 1], n)
+    _, n_r, _, n_c, _, _, n_b = _grid(_take(grown, rows), s, t)
+    upto = np.cumsum(np.bincount(rows, weights=(n_r * n_c * n_b).astype(np.float64), minlength=n))
+    start = 0
+    while start < n:
+        before = upto[start - 1] if start else 0.0
+        stop = max(start + 1, int(np.searchsorted(upto, before + max_keys, side="right")))
+        sel = np.flatnonzero((rows >= start) & (rows < stop))
+        found, owner = keys(_take(grown, rows[sel]), s[sel], t[sel])
+        yield found, rows[sel][owner]
+        start = stop
 
 
 def levels_in(stored: IntArray) -> set[tuple[int, int]]:

@@ -316,9 +316,26 @@ def candidate_pairs(
     reg_keys, reg_owner = cells.register(ext)
     order = np.argsort(reg_keys, kind="stable")
     reg_keys, reg_owner = reg_keys[order], reg_owner[order]
-    q_keys, q_owner = cells.query(
-        ext, cells.levels_in(reg_keys), horizontal_m=sep.horizontal_m, time_s=sep.time_s
-    )
+    levels = cells.levels_in(reg_keys)
+    found = [
+        _near_pairs(cols, reg_keys, reg_owner, q_keys, q_owner, sep)
+        for q_keys, q_owner in cells.query_parts(
+            ext, levels, horizontal_m=sep.horizontal_m, time_s=sep.time_s
+        )
+    ]
+    pair = np.concatenate(found) if found else empty  # parts hold ascending runs of a: sorted
+    return pair // len(items), pair % len(items)
+
+
+def _near_pairs(
+    cols: Batch,
+    reg_keys: IntArray,
+    reg_owner: IntArray,
+    q_keys: IntArray,
+    q_owner: IntArray,
+    sep: Separation,
+) -> IntArray:
+    """Candidate pairs (as ``a * n + b``, sorted, unique) of one part of the query."""
     lo = np.searchsorted(reg_keys, q_keys, side="left")
     counts = np.searchsorted(reg_keys, q_keys, side="right") - lo
     block, k = cells.ragged(counts)
@@ -336,7 +353,7 @@ def candidate_pairs(
         & (cols.lower[a] - cols.upper[b] < sep.vertical_m + 1e-3)
         & (cols.party_code[a] != cols.party_code[b])
     )
-    pair = np.sort(a[near] * len(items) + b[near])
+    pair = np.sort(a[near] * len(cols) + b[near])
     if len(pair):
         pair = pair[np.concatenate([[True], pair[1:] != pair[:-1]])]
-    return pair // len(items), pair % len(items)
+    return pair
