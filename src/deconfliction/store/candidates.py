@@ -14,6 +14,7 @@ loaded from their columns and rebuilt without re-validation, ready for :func:`de
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -102,7 +103,7 @@ class PreparedCache:
 
     def __init__(self, maxsize: int = 200_000) -> None:
         self.maxsize = maxsize
-        self._items: dict[int, Prepared] = {}
+        self._items: OrderedDict[int, Prepared] = OrderedDict()  # O(1) eviction of the oldest
         self._lock = threading.Lock()
 
     def get(self, volume_id: int) -> Prepared | None:
@@ -112,7 +113,7 @@ class PreparedCache:
         with self._lock:
             self._items[volume_id] = prepared
             while len(self._items) > self.maxsize:
-                del self._items[next(iter(self._items))]
+                self._items.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._items)
