@@ -64,7 +64,7 @@ def _run(
     with paused_gc():  # as `deconfliction import` does
         for k, lo in enumerate(range(0, volumes, BATCH)):
             batch = synthetic.notices(min(BATCH, volumes - lo), seed=100 + k)
-            conflicts += len(file_notices(uow, batch, AGREEMENT, now=now))
+            conflicts += len(file_notices(uow, batch, AGREEMENT, now=now).conflicts)
             if progress is not None and task is not None:
                 progress.update(task, completed=lo + len(batch))
     import_s = time.perf_counter() - t0
@@ -73,7 +73,7 @@ def _run(
     took, found = [], 0
     for n in singles:
         t = time.perf_counter()
-        found += len(file_notices(uow, [n], AGREEMENT, now=now))
+        found += len(file_notices(uow, [n], AGREEMENT, now=now).conflicts)
         took.append(time.perf_counter() - t)
         if progress is not None and task is not None:
             progress.advance(task)

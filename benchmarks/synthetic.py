@@ -13,6 +13,7 @@ import numpy as np
 
 from deconfliction.geo.frame import GEOD
 from deconfliction.geo.volume import Circle, Polygon, Volume
+from deconfliction.ingest.geojson import notices_geojson
 from deconfliction.strategic.notice import Activity, Notice
 
 CENTRE = (38.5, 35.0)  # over Syria
@@ -76,27 +77,4 @@ def notices(n: int, *, seed: int = 1, start: datetime = T0) -> list[Notice]:
 
 def feature_collection(items: list[Notice]) -> dict[str, object]:
     """The notices in the DESIGN.md GeoJSON format."""
-    from deconfliction.ingest.geojson import outline_geometry
-
-    features = []
-    for n in items:
-        for v in n.volumes:
-            props: dict[str, object] = {
-                "notice": n.ref,
-                "party": n.party,
-                "activity": n.activity.value,
-                "start": v.start.isoformat().replace("+00:00", "Z"),
-                "end": v.end.isoformat().replace("+00:00", "Z"),
-                "lower_m": v.lower_m,
-                "upper_m": v.upper_m,
-            }
-            if isinstance(v.outline, Circle):
-                geometry: dict[str, object] = {
-                    "type": "Point",
-                    "coordinates": [v.outline.lon, v.outline.lat],
-                }
-                props["radius_m"] = v.outline.radius_m
-            else:
-                geometry = outline_geometry(v.outline)
-            features.append({"type": "Feature", "geometry": geometry, "properties": props})
-    return {"type": "FeatureCollection", "features": features}
+    return notices_geojson(items)

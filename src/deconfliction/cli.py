@@ -8,6 +8,7 @@ internal error (a bug, or the machine ran out of memory): never mistaken for "co
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -24,6 +25,8 @@ from rich.table import Table
 from deconfliction.agreement import Separation, load_agreement
 from deconfliction.errors import DeconflictionError, InvalidInput, NoticeError
 from deconfliction.ingest.geojson import conflicts_geojson, loads_notices
+from deconfliction.ledger import dumps_lines, loads_lines, verify
+from deconfliction.officers import Role
 from deconfliction.runtime import paused_gc
 from deconfliction.service import (
     check_parties,
@@ -32,6 +35,8 @@ from deconfliction.service import (
     list_conflicts,
     stored_agreement,
 )
+from deconfliction.service.officers import add_officer, list_officers, revoke_officer
+from deconfliction.service.views import events_for
 from deconfliction.settings import Settings
 from deconfliction.store import SqlUnitOfWork, create_engine
 from deconfliction.strategic.detect import Conflict, find_conflicts, prepare_many
@@ -238,7 +243,9 @@ def import_command(
                 status.update(f"{stage}: {done:,} of {total:,}")
 
             pact = stored_agreement(uow)
-            found = file_notices(uow, notices, pact, now=datetime.now(UTC), progress=progress)
+            found = file_notices(
+                uow, notices, pact, now=datetime.now(UTC), progress=progress
+            ).conflicts
     except DeconflictionError as exc:
         raise fail(exc) from None
     if print_new:
@@ -265,6 +272,170 @@ def conflicts_command(
     except DeconflictionError as exc:
         raise fail(exc) from None
     print_conflicts(found, Format(format.value), [])
+
+
+officer_app = typer.Typer(help="Officers and their API tokens.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The hash-chained record: export and verify.", no_args_is_help=True)
+app.add_typer(officer_app, name="officer")
+app.add_typer(ledger_app, name="ledger")
+
+
+@officer_app.command("add")
+def officer_add(
+    party: Annotated[str, typer.Option(help="The officer's party (an id of the agreement).")],
+    name: Annotated[str, typer.Option(help="Name as the other side will see it.")],
+    role: Annotated[
+        Role, typer.Option(help="admin manages officers, officer acts, observer reads.")
+    ],
+    level: Annotated[int, typer.Option(help="Roster level: 1 duty officer, 2 deputy, …")] = 1,
+    json: Annotated[bool, typer.Option("--json", help="Print {officer, token} as JSON.")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add an officer and print its API token (shown once: the store keeps only its hash)."""
+    try:
+        with open_store(database_url) as uow:
+            officer, token = add_officer(
+                uow, party=party, name=name, role=role, level=level, by=None, now=datetime.now(UTC)
+            )
+    except DeconflictionError as exc:
+        raise fail(exc) from None
+    if json:
+        print(orjson.dumps({"officer": officer.to_json(), "token": token}).decode())
+    else:
+        err.print(f"officer {officer.id} ({officer.name}, {officer.role}) of {officer.party}")
+        print(token)
+
+
+@officer_app.command("list")
+def officer_list(
+    party: Annotated[str, typer.Option(help="The party whose officers to list.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List a party's officers as JSON lines (tokens are never shown again)."""
+    try:
+        with open_store(database_url) as uow:
+            found = list_officers(uow, party)
+    except DeconflictionError as exc:
+        raise fail(exc) from None
+    sys.stdout.buffer.writelines(
+        orjson.dumps(o.to_json(), option=orjson.OPT_APPEND_NEWLINE) for o in found
+    )
+
+
+@officer_app.command("revoke")
+def officer_revoke(
+    officer_id: Annotated[int, typer.Argument(help="The officer whose token stops working.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke an officer's token at once."""
+    try:
+        with open_store(database_url) as uow:
+            revoke_officer(uow, officer_id, by=None, now=datetime.now(UTC))
+    except DeconflictionError as exc:
+        raise fail(exc) from None
+    err.print(f"officer {officer_id}: token revoked")
+
+
+@ledger_app.command("export")
+def ledger_export(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write [default: stdout].")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write the whole ledger as JSON lines, oldest first."""
+    try:
+        with open_store(database_url) as uow:
+            target = out.open("wb") if out else sys.stdout.buffer
+            try:
+                after = 0
+                while batch := events_for(uow, None, after):
+                    target.write(dumps_lines(batch))
+                    after = batch[-1].seq
+            finally:
+                if out:
+                    target.close()
+    except DeconflictionError as exc:
+        raise fail(exc) from None
+
+
+@ledger_app.command("verify")
+def ledger_verify(
+    file: Annotated[Path, typer.Argument(help="A ledger export or a party's downloaded feed.")],
+    partial: Annotated[
+        bool, typer.Option(help="The file starts after entry 1 (a feed fetched with after=N).")
+    ] = False,
+) -> None:
+    """Check the chain: exit 0 when every entry and link holds, 1 naming the first broken one."""
+    try:
+        items = loads_lines(file.read_bytes())
+    except OSError as exc:
+        raise fail(InvalidInput(f"cannot read {file}: {exc.strerror}", field="FILE")) from None
+    except DeconflictionError as exc:
+        err.print(f"[bold red]broken:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    verdict = verify(items, partial=partial)
+    if not verdict.ok:
+        err.print(f"[bold red]broken:[/] {verdict.reason}", highlight=False)
+        raise typer.Exit(1)
+    err.print(f"ok: {verdict.entries} entries and {verdict.stubs} stubs, chain intact")
+
+
+@app.command("serve")
+def serve(
+    database_url: DatabaseUrl = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the REST API (OpenAPI at /openapi.json, docs at /docs) on an initialised store."""
+    settings = Settings.from_env()
+    if database_url:
+        settings = replace(settings, database_url=database_url)
+    try:
+        stored_agreement(SqlUnitOfWork(create_engine(settings.database_url)))
+    except DeconflictionError as exc:
+        raise fail(exc) from None
+    _run_server(settings, host, port)
+
+
+@app.command("demo")
+def demo(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Keep the demo store here [default: a temporary directory]."),
+    ] = None,
+) -> None:
+    """Start the service on a throwaway store with two parties and sample notices over Syria,
+    and print the URL and each party's token."""
+    from deconfliction.demo import set_up
+
+    with tempfile.TemporaryDirectory(prefix="deconfliction-demo-") as tmp:
+        folder = data_dir or Path(tmp)
+        settings = Settings(f"sqlite:///{folder / 'demo.db'}", folder)
+        engine = create_engine(settings.database_url)
+        try:
+            made = set_up(SqlUnitOfWork(engine), now=datetime.now(UTC))
+        except DeconflictionError as exc:
+            raise fail(exc) from None
+        finally:
+            engine.dispose()
+        url = f"http://{host}:{port}"
+        err.print(f"[bold]deconfliction demo[/] at {url}  (API docs: {url}/docs)")
+        err.print(f"{made.notices} notices filed, {made.conflicts} conflicts between the parties")
+        for party, (officer, token) in made.officers.items():
+            err.print(f"  {party:10s} officer {officer.id}: {token}", highlight=False)
+        err.print(f"  e.g. curl -H 'Authorization: Bearer <token>' {url}/v1/conflicts")
+        _run_server(settings, host, port)
+
+
+def _run_server(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from deconfliction.api import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
 INTERNAL_ERROR = 3

@@ -6,9 +6,13 @@ The tree::
     ├── InvalidInput            bad input: names the field and the reason, nothing was changed
     │   ├── AgreementError      a key of the agreement TOML
     │   └── NoticeError         a notice or one of its volumes (notice=, volume=, field=)
-    └── StoreError              the database refused or is not set up
-        ├── NotInitialised      no schema / no agreement in the store yet
-        └── DuplicateNotice     the party already has a notice with that reference
+    ├── StoreError              the database refused or is not set up
+    │   ├── NotInitialised      no schema / no agreement in the store yet
+    │   └── DuplicateNotice     the party already has a notice with that reference
+    ├── Unauthenticated         no valid bearer token (HTTP 401)
+    ├── Forbidden               the officer's role or party may not do this (HTTP 403)
+    ├── NotFound                nothing of that id that the caller may see (HTTP 404)
+    └── LedgerError             a ledger export or feed that cannot be read (seq= when known)
 
 The API and the CLI map these in one place each (problem+json, exit code 2); anything else that
 escapes is a bug.
@@ -85,3 +89,29 @@ class DuplicateNotice(StoreError):
         self.party = party
         self.notice = notice
         super().__init__(f"party {party!r} already has a notice {notice!r} on file")
+
+
+class Unauthenticated(DeconflictionError):
+    """The request carries no valid token."""
+
+
+class Forbidden(DeconflictionError):
+    """The officer is known but may not do this."""
+
+
+class NotFound(DeconflictionError):
+    """Nothing the caller may see has that id (the same words whether it exists or not)."""
+
+    def __init__(self, reason: str, *, field: str | None = None) -> None:
+        self.reason = reason
+        self.field = field
+        super().__init__(reason)
+
+
+class LedgerError(DeconflictionError):
+    """A ledger line that cannot be read as an entry or a stub."""
+
+    def __init__(self, reason: str, *, seq: int | None = None) -> None:
+        self.reason = reason
+        self.seq = seq
+        super().__init__(f"entry {seq}: {reason}" if seq is not None else reason)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from support import AGREEMENT_TOML, NOW
+from typer.testing import CliRunner
 
 from deconfliction.agreement import Agreement, loads_agreement
+from deconfliction.cli import app
 from deconfliction.service import init_store
 from deconfliction.store import SqlUnitOfWork, create_engine
 
@@ -31,3 +34,16 @@ def uow(engine: sa.Engine, agreement: Agreement) -> SqlUnitOfWork:
     uow = SqlUnitOfWork(engine)
     init_store(uow, agreement, AGREEMENT_TOML, now=NOW)
     return uow
+
+
+@pytest.fixture
+def store(database_url: str, tmp_path: Path) -> str:
+    """An initialised store's URL."""
+    agreement = tmp_path / "agreement.toml"
+    agreement.write_text(AGREEMENT_TOML)
+    result = CliRunner().invoke(
+        app, ["init", "--agreement", str(agreement), "--database-url", database_url]
+    )
+    assert result.exit_code == 0, result.output
+    assert "coalition, russia, turkey" in result.stderr
+    return database_url

@@ -3,7 +3,9 @@ row counts."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
@@ -35,6 +37,9 @@ name = "Air force command"
 horizontal_m = 18520
 vertical_m = 609.6
 time_s = 900
+
+[notice_period]
+air = "PT1H"
 
 [tactical]
 horizontal_m = 9260
@@ -121,3 +126,26 @@ def row_counts(engine: sa.Engine) -> dict[str, int]:
             t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
             for t in metadata.sorted_tables
         }
+
+
+def feature(ref: str, who: str, lon: float, **props: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "notice": ref,
+        "party": who,
+        "activity": "air",
+        "radius_m": 10_000,
+        "start": "2015-10-21T06:00:00Z",
+        "end": "2015-10-21T08:00:00Z",
+        "lower_m": 3000,
+        "upper_m": 6000,
+    }
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, 35.0]},
+        "properties": base | props,
+    }
+
+
+def write(path: Path, *features: dict[str, object]) -> Path:
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": list(features)}))
+    return path

@@ -6,49 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from support import AGREEMENT_TOML
+from support import AGREEMENT_TOML, feature, write
 from typer.testing import CliRunner
 
 from deconfliction.cli import app
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 runner = CliRunner()
-
-
-def feature(ref: str, who: str, lon: float, **props: object) -> dict[str, object]:
-    base: dict[str, object] = {
-        "notice": ref,
-        "party": who,
-        "activity": "air",
-        "radius_m": 10_000,
-        "start": "2015-10-21T06:00:00Z",
-        "end": "2015-10-21T08:00:00Z",
-        "lower_m": 3000,
-        "upper_m": 6000,
-    }
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [lon, 35.0]},
-        "properties": base | props,
-    }
-
-
-def write(path: Path, *features: dict[str, object]) -> Path:
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": list(features)}))
-    return path
-
-
-@pytest.fixture
-def store(database_url: str, tmp_path: Path) -> str:
-    """An initialised store's URL."""
-    agreement = tmp_path / "agreement.toml"
-    agreement.write_text(AGREEMENT_TOML)
-    result = runner.invoke(
-        app, ["init", "--agreement", str(agreement), "--database-url", database_url]
-    )
-    assert result.exit_code == 0, result.output
-    assert "coalition, russia, turkey" in result.stderr
-    return database_url
 
 
 def test_init__twice_is_harmless(store: str, tmp_path: Path) -> None:

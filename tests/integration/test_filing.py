@@ -53,7 +53,7 @@ def test_import__finds_the_same_conflicts_as_find_conflicts(
 ) -> None:
     notices = random_notices(7, 150)
     expected = find_conflicts(prepare_many(notices), agreement.separation)
-    found = file_notices(uow, notices, agreement, now=NOW)
+    found = file_notices(uow, notices, agreement, now=NOW).conflicts
     assert len(expected) > 20
     assert set(found) == set(expected)
     assert list_conflicts(uow) == found
@@ -66,7 +66,7 @@ def test_filing_one_by_one__finds_the_same_as_all_at_once(
     expected = find_conflicts(prepare_many(notices), agreement.separation)
     found: list[Conflict] = []
     for n in notices:
-        found += file_notices(uow, [n], agreement, now=NOW)
+        found += file_notices(uow, [n], agreement, now=NOW).conflicts
     assert set(found) == set(expected)
     stored = list_conflicts(uow)
     assert len(stored) == len(expected) and set(stored) == set(expected)
@@ -83,7 +83,7 @@ def test_filing_in_batches__finds_the_same_as_all_at_once(
     expected = find_conflicts(prepare_many(notices), agreement.separation)
     found: list[Conflict] = []
     for lo in range(0, len(notices), 25):
-        found += file_notices(uow, notices[lo : lo + 25], agreement, now=NOW)
+        found += file_notices(uow, notices[lo : lo + 25], agreement, now=NOW).conflicts
     assert set(found) == set(expected)
 
 
@@ -92,7 +92,9 @@ def test_a_conflict_names_the_earlier_filed_volume_first(
 ) -> None:
     first = notice("R-1", "russia", volume(circle()))
     file_notices(uow, [first], agreement, now=NOW)
-    (c,) = file_notices(uow, [notice("C-1", "coalition", volume(circle()))], agreement, now=NOW)
+    (c,) = file_notices(
+        uow, [notice("C-1", "coalition", volume(circle()))], agreement, now=NOW
+    ).conflicts
     assert (c.a.notice, c.b.notice) == ("R-1", "C-1")
     assert (c.horizontal_m, c.vertical_m, c.time_gap_s) == (0.0, 0.0, 0.0)
 
@@ -116,7 +118,9 @@ def test_the_same_reference_from_another_party_is_a_different_notice(
     uow: SqlUnitOfWork, agreement: Agreement
 ) -> None:
     file_notices(uow, [notice("X-1", "coalition", volume(circle()))], agreement, now=NOW)
-    (c,) = file_notices(uow, [notice("X-1", "russia", volume(circle()))], agreement, now=NOW)
+    (c,) = file_notices(
+        uow, [notice("X-1", "russia", volume(circle()))], agreement, now=NOW
+    ).conflicts
     assert (c.a.party, c.b.party) == ("coalition", "russia")
 
 
@@ -183,7 +187,9 @@ def test_the_horizontal_minimum_is_decided_exactly(
     """Centres 0.4° (36.5 km) and 0.45° (41 km) apart, radii 10 km: 16.5 km and 21 km between
     the outlines, against a minimum of 18.52 km."""
     file_notices(uow, [notice("R-1", "russia", volume(circle()))], agreement, now=NOW)
-    found = file_notices(uow, [notice("C-1", "coalition", volume(circle(lon)))], agreement, now=NOW)
+    found = file_notices(
+        uow, [notice("C-1", "coalition", volume(circle(lon)))], agreement, now=NOW
+    ).conflicts
     assert len(found) == conflicts
 
 
@@ -222,7 +228,7 @@ def test_the_store_survives_closing_and_reopening(database_url: str, agreement: 
     engine = create_engine(database_url)
     uow = SqlUnitOfWork(engine)
     init_store(uow, agreement, AGREEMENT_TOML, now=NOW)
-    found = file_notices(uow, random_notices(3, 60), agreement, now=NOW)
+    found = file_notices(uow, random_notices(3, 60), agreement, now=NOW).conflicts
     engine.dispose()
     engine = create_engine(database_url)
     try:
@@ -243,7 +249,7 @@ def test_filings_at_the_same_moment_find_each_other_exactly_once(
     def file(n: Notice) -> None:
         try:
             barrier.wait(timeout=30)
-            results.append(file_notices(SqlUnitOfWork(engine), [n], agreement, now=NOW))
+            results.append(file_notices(SqlUnitOfWork(engine), [n], agreement, now=NOW).conflicts)
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 

@@ -34,13 +34,34 @@ def test_upgrading_twice_changes_nothing(engine: sa.Engine) -> None:
         with engine.begin() as conn:
             upgrade(conn)
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [("0001",)]
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [("0002",)]
+
+
+def test_a_store_made_by_0001_upgrades_with_its_notices(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        upgrade(conn, "0001")
+        conn.execute(sa.text("INSERT INTO party (id, name) VALUES ('c', 'C')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO notice (id, party_id, ref, activity, remarks, status, filed_at) "
+                "VALUES (1, 'c', 'C-1', 'air', '', 'active', '2015-10-21 06:00:00')"
+            )
+        )
+    with engine.begin() as conn:
+        upgrade(conn)
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT ref, version, late, shared_with FROM notice")).one()
+        assert tuple(row) == ("C-1", 1, False, "null")
+        assert conn.execute(sa.text("SELECT seq, hash FROM ledger_head")).one() == (0, "0" * 64)
 
 
 def test_the_migration_scripts_ship_inside_the_package() -> None:
     assert (MIGRATIONS / "env.py").is_file()
     assert (MIGRATIONS / "script.py.mako").is_file()
-    assert sorted(p.name for p in (MIGRATIONS / "versions").glob("*.py")) == ["0001_initial.py"]
+    assert sorted(p.name for p in (MIGRATIONS / "versions").glob("*.py")) == [
+        "0001_initial.py",
+        "0002_service.py",
+    ]
 
 
 def test_timestamps_come_back_in_utc_whatever_zone_went_in(engine: sa.Engine) -> None:

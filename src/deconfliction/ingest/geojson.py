@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -59,6 +59,7 @@ def parse_notices(doc: Any) -> list[Notice]:
         raise NoticeError("expected a list of features", field="features")
     if len(features) > MAX_FEATURES:
         raise NoticeError(f"{len(features)} features; at most {MAX_FEATURES}", field="features")
+    shared = _shared_with(doc.get("shared_with"))
     grouped: dict[tuple[str, str], list[tuple[dict[str, Any], Volume]]] = {}
     for n, feature in enumerate(features):
         props = _properties(feature, n)
@@ -66,7 +67,18 @@ def parse_notices(doc: Any) -> list[Notice]:
         volume_index = len(grouped.get(key, []))
         volume = _volume(feature, props, volume_index)
         grouped.setdefault(key, []).append((props, volume))
-    return [_notice(ref, party, entries) for (party, ref), entries in grouped.items()]
+    return [_notice(ref, party, entries, shared) for (party, ref), entries in grouped.items()]
+
+
+def _shared_with(value: Any) -> tuple[str, ...] | None:
+    """The optional top-level ``shared_with``: the parties that see these notices (default all)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(
+        isinstance(p, str) and _PARTY.match(p) for p in value
+    ):
+        raise NoticeError("must be a list of party ids", field="shared_with")
+    return tuple(sorted(set(value)))
 
 
 def _properties(feature: Any, n: int) -> dict[str, Any]:
@@ -214,7 +226,12 @@ def _volume(feature: dict[str, Any], props: dict[str, Any], i: int) -> Volume:
     return Volume(_outline(feature, props, ref, i), lower, upper, start, end)
 
 
-def _notice(ref: str, party: str, entries: list[tuple[dict[str, Any], Volume]]) -> Notice:
+def _notice(
+    ref: str,
+    party: str,
+    entries: list[tuple[dict[str, Any], Volume]],
+    shared: tuple[str, ...] | None,
+) -> Notice:
     first = entries[0][0]
     try:
         activity = Activity(first.get("activity"))
@@ -236,7 +253,8 @@ def _notice(ref: str, party: str, entries: list[tuple[dict[str, Any], Volume]]) 
     remarks = first.get("remarks", "")
     if not isinstance(remarks, str) or len(remarks) > 2000:
         raise NoticeError("must be text of at most 2000 characters", notice=ref, field="remarks")
-    return Notice(ref, party, activity, tuple(v for _, v in entries), remarks)
+    others = None if shared is None else tuple(p for p in shared if p != party)
+    return Notice(ref, party, activity, tuple(v for _, v in entries), remarks, others)
 
 
 def outline_geometry(outline: Outline, *, circle_points: int = 72) -> dict[str, Any]:
@@ -253,6 +271,41 @@ def outline_geometry(outline: Outline, *, circle_points: int = 72) -> dict[str, 
     else:
         ring = [[x, y] for x, y in outline.vertices]
     return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+def _utc_text(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def volume_feature(notice: Notice, volume: Volume, *, remarks: bool = False) -> dict[str, Any]:
+    """One volume as a Feature in the format :func:`loads_notices` reads (a circle stays a Point
+    with ``radius_m``); the notice's remarks only when asked, since they are the owner's alone."""
+    props: dict[str, Any] = {
+        "notice": notice.ref,
+        "party": notice.party,
+        "activity": notice.activity.value,
+        "start": _utc_text(volume.start),
+        "end": _utc_text(volume.end),
+        "lower_m": volume.lower_m,
+        "upper_m": volume.upper_m,
+    }
+    outline = volume.outline
+    if isinstance(outline, Circle):
+        geometry: dict[str, Any] = {"type": "Point", "coordinates": [outline.lon, outline.lat]}
+        props["radius_m"] = outline.radius_m
+    else:
+        geometry = outline_geometry(outline)
+    if remarks and notice.remarks:
+        props["remarks"] = notice.remarks
+    return {"type": "Feature", "geometry": geometry, "properties": props}
+
+
+def notices_geojson(notices: Iterable[Notice], *, remarks: bool = False) -> dict[str, Any]:
+    """Notices as a FeatureCollection that :func:`loads_notices` reads back unchanged."""
+    return {
+        "type": "FeatureCollection",
+        "features": [volume_feature(n, v, remarks=remarks) for n in notices for v in n.volumes],
+    }
 
 
 def conflicts_geojson(conflicts: Iterable[Conflict], notices: Iterable[Notice]) -> dict[str, Any]:

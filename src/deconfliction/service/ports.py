@@ -17,6 +17,8 @@ from typing import Self
 import numpy as np
 
 from deconfliction.agreement import Agreement, Separation
+from deconfliction.ledger import Entry, Stub
+from deconfliction.officers import Officer, Role
 from deconfliction.strategic.detect import Conflict, Prepared
 from deconfliction.strategic.notice import Notice
 from deconfliction.types import IntArray
@@ -70,6 +72,10 @@ class AgreementRepository(ABC):
     def add(self, agreement: Agreement, text: str, *, created_at: datetime) -> None:
         """Store the agreement (its text is kept verbatim) and its parties."""
 
+    @abstractmethod
+    def parties(self) -> list[str]:
+        """The ids of the agreement's parties."""
+
 
 class NoticeRepository(ABC):
     @abstractmethod
@@ -89,20 +95,83 @@ class NoticeRepository(ABC):
         items: Sequence[Prepared],
         *,
         filed_at: datetime,
+        late: Sequence[bool],
+        filed_by: int | None = None,
         progress: Progress | None = None,
-    ) -> IntArray:
+    ) -> tuple[IntArray, IntArray]:
         """Store the notices and their prepared volumes (``items``, in notice order) and index
-        them; returns the store id of each item, in order of filing."""
+        them; returns the store ids of the notices and of the items, in order of filing."""
+
+    @abstractmethod
+    def volume_features(self, ids: Collection[int]) -> dict[int, dict[str, object]]:
+        """Stored volumes as GeoJSON features (without remarks), by volume id."""
 
 
 class ConflictRepository(ABC):
     @abstractmethod
-    def add(self, found: Sequence[Found], *, found_at: datetime) -> None:
-        """Record new conflicts."""
+    def add(self, found: Sequence[Found], *, found_at: datetime) -> IntArray:
+        """Record new conflicts; returns their ids."""
 
     @abstractmethod
     def list(self) -> list[Conflict]:
         """Every recorded conflict, in the order they were found."""
+
+    @abstractmethod
+    def parties(self, conflict_id: int) -> tuple[str, str] | None:
+        """The parties of conflict ``conflict_id`` (a, b), or None if there is none."""
+
+    @abstractmethod
+    def acknowledge(self, conflict_id: int, side: str, *, officer: int, at: datetime) -> bool:
+        """Mark side ``"a"`` or ``"b"`` acknowledged; False if it already was."""
+
+
+class OfficerRepository(ABC):
+    @abstractmethod
+    def add(
+        self, *, party: str, name: str, role: Role, level: int, token_hash: str, at: datetime
+    ) -> Officer:
+        """Store a new officer with the hash of its token."""
+
+    @abstractmethod
+    def by_token_hash(self, token_hash: str) -> Officer | None:
+        """The officer holding the token with this hash (revoked or not), or None."""
+
+    @abstractmethod
+    def get(self, officer_id: int) -> Officer | None: ...
+
+    @abstractmethod
+    def of_party(self, party: str) -> list[Officer]:
+        """The party's officers, oldest first."""
+
+    @abstractmethod
+    def revoke(self, officer_id: int, *, at: datetime) -> None:
+        """Make the officer's token useless from ``at`` on."""
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The last entry of the ledger: its sequence number (0 when empty) and hash."""
+
+    seq: int
+    hash: str
+
+
+class LedgerRepository(ABC):
+    @abstractmethod
+    def add(self, entries: Sequence[Entry]) -> None:
+        """Append entries that follow the head locked by :meth:`UnitOfWork.lock_ledger`."""
+
+    @abstractmethod
+    def since(self, after: int, *, limit: int) -> list[Entry]:
+        """Every entry after sequence number ``after``, in order (the operator's export)."""
+
+    @abstractmethod
+    def view(self, party: str, after: int, *, limit: int) -> list[Entry | Stub]:
+        """What ``party`` may see after ``after``: its entries in full, the others as stubs."""
+
+    @abstractmethod
+    def of_kinds(self, party: str, kinds: Collection[str]) -> list[Entry]:
+        """The entries of these kinds that ``party`` may read, in order."""
 
 
 class UnitOfWork(ABC):
@@ -115,6 +184,8 @@ class UnitOfWork(ABC):
     agreements: AgreementRepository
     notices: NoticeRepository
     conflicts: ConflictRepository
+    officers: OfficerRepository
+    ledger: LedgerRepository
 
     @abstractmethod
     def __enter__(self) -> Self: ...
@@ -142,6 +213,7 @@ class UnitOfWork(ABC):
         """Create or upgrade the schema, inside this transaction."""
 
     @abstractmethod
-    def lock_filings(self) -> None:
-        """Wait until no other filing is in progress, and hold that until the transaction ends,
-        so that concurrent filings each see the volumes of the ones before them."""
+    def lock_ledger(self) -> Head:
+        """Wait until no other write is in progress and hold that until the transaction ends, so
+        that concurrent filings each see the volumes of the ones before them and the ledger never
+        forks; returns the head the new entries follow."""

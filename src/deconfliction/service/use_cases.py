@@ -7,11 +7,22 @@ input) runs before the transaction begins, so bad input is refused without touch
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from deconfliction.agreement import Agreement, Separation, loads_agreement
-from deconfliction.errors import DuplicateNotice, NoticeError, NotInitialised, StoreError
+from deconfliction.errors import (
+    DuplicateNotice,
+    Forbidden,
+    NoticeError,
+    NotInitialised,
+    StoreError,
+)
+from deconfliction.ingest.geojson import volume_feature
+from deconfliction.officers import Officer
+from deconfliction.service import audience
 from deconfliction.service.ports import Found, Progress, UnitOfWork
+from deconfliction.service.recorder import OPERATOR, Recorder
 from deconfliction.strategic.detect import (
     Conflict,
     Prepared,
@@ -36,7 +47,14 @@ def init_store(
         uow.migrate()
         stored = uow.agreements.get()
         if stored is None:
-            uow.agreements.add(agreement, agreement_text, created_at=now or datetime.now(UTC))
+            at = now or datetime.now(UTC)
+            head = uow.lock_ledger()
+            uow.agreements.add(agreement, agreement_text, created_at=at)
+            log = Recorder(head, at=at, actor=OPERATOR)
+            parties = [p.id for p in agreement.parties]
+            body = {"name": agreement.name, "parties": parties, "text": agreement_text}
+            log.record("agreement.recorded", body, audience=audience.everyone(parties))
+            uow.ledger.add(log.entries)
         elif loads_agreement(stored.text) != agreement:
             raise StoreError(
                 f"the store already holds another agreement ({stored.name!r}, stored "
@@ -54,38 +72,127 @@ def stored_agreement(uow: UnitOfWork) -> Agreement:
     return loads_agreement(stored.text)
 
 
+@dataclass(frozen=True, slots=True)
+class Filed:
+    """What a filing stored: each notice's id and whether it came late, the conflicts it brought
+    (with their ids) and the last ledger sequence number it wrote."""
+
+    notice_ids: list[int]
+    late: list[bool]
+    conflicts: list[Conflict]
+    conflict_ids: list[int]
+    seq: int
+
+
 def file_notices(
     uow: UnitOfWork,
     notices: Sequence[Notice],
     agreement: Agreement,
     *,
     now: datetime,
+    by: Officer | None = None,
     progress: Progress | None = None,
-) -> list[Conflict]:
-    """Store new notices and return the conflicts they bring, among themselves and with every
-    active stored volume (the earlier filed volume as ``a``).
+) -> Filed:
+    """Store new notices with the conflicts they bring, among themselves and with every active
+    stored volume (the earlier filed volume as ``a``), and record it all in the ledger.
 
     All or nothing: an invalid volume (:class:`NoticeError`), a party not in the agreement
     (``field='party'``) or a reference the party already used (:class:`DuplicateNotice`) stores
-    nothing. Filings take turns (:meth:`UnitOfWork.lock_filings`), so two filings made at the same
-    moment still find each other.
+    nothing. Writes take turns (:meth:`UnitOfWork.lock_ledger`), so two filings made at the same
+    moment still find each other. A notice whose first volume starts sooner than the agreement's
+    notice period for its activity is stored, marked late, and every party is told.
     """
     check_parties(notices, agreement)
+    if by is not None:
+        _may_file(by, notices)
     keys = unique_keys(notices)
     items = prepare_many(notices)
+    late = [_late(n, agreement, now) for n in notices]
     sep = agreement.separation
     with uow:
-        uow.lock_filings()
+        head = uow.lock_ledger()
         taken = uow.notices.on_file(keys)
         if taken:
             party, ref = min(taken)
             raise DuplicateNotice(party, ref)
         near = uow.notices.near(items, sep, progress=progress)
-        ids = uow.notices.add(notices, items, filed_at=now, progress=progress)
+        notice_ids, ids = uow.notices.add(
+            notices, items, filed_at=now, late=late, filed_by=by and by.id, progress=progress
+        )
         found = _found(items, ids, near.stored, near.ids, near.i, near.j, sep)
-        uow.conflicts.add(found, found_at=now)
+        conflict_ids = uow.conflicts.add(found, found_at=now)
+        log = Recorder(head, at=now, actor=by.actor if by else OPERATOR)
+        parties = [p.id for p in agreement.parties]
+        _record_notices(log, notices, notice_ids.tolist(), late, parties)
+        features = uow.notices.volume_features({f.volume_a for f in found})
+        _record_conflicts(log, found, conflict_ids.tolist(), notices, features)
+        uow.ledger.add(log.entries)
         uow.commit()
-    return [f.conflict for f in found]
+    return Filed(
+        notice_ids.tolist(),
+        late,
+        [f.conflict for f in found],
+        conflict_ids.tolist(),
+        log.entries[-1].seq if log.entries else head.seq,
+    )
+
+
+def _may_file(by: Officer, notices: Sequence[Notice]) -> None:
+    if not by.role.acts:
+        raise Forbidden("an observer cannot file notices")
+    for n in notices:
+        if n.party != by.party:
+            raise Forbidden(f"an officer of {by.party!r} files only {by.party!r}'s notices")
+
+
+def _late(n: Notice, agreement: Agreement, now: datetime) -> bool:
+    period = agreement.notice_period.get(n.activity)
+    return period is not None and min(v.start for v in n.volumes) - now < period
+
+
+def _record_notices(
+    log: Recorder,
+    notices: Sequence[Notice],
+    ids: Sequence[int],
+    late: Sequence[bool],
+    parties: Sequence[str],
+) -> None:
+    for n, notice_id, is_late in zip(notices, ids, late, strict=True):
+        head = {"id": notice_id, "ref": n.ref, "party": n.party, "activity": n.activity.value}
+        features = [volume_feature(n, v) for v in n.volumes]
+        body = {**head, "version": 1, "late": is_late, "features": features}
+        log.record("notice.filed", body, audience=audience.notice(n, parties))
+        if n.remarks:
+            remarks = {"id": notice_id, "remarks": n.remarks}
+            log.record("notice.remarks", remarks, audience=audience.owner(n.party))
+        if is_late:
+            starts = min(v.start for v in n.volumes).isoformat().replace("+00:00", "Z")
+            log.record(
+                "notice.late", {**head, "starts": starts}, audience=audience.everyone(parties)
+            )
+
+
+def _record_conflicts(
+    log: Recorder,
+    found: Sequence[Found],
+    ids: Sequence[int],
+    notices: Sequence[Notice],
+    stored: dict[int, dict[str, object]],
+) -> None:
+    """One entry per conflict for its two parties, with both volumes: a party that was not
+    shared the other's notice still sees the volume that conflicts with its own."""
+    new = {(n.party, n.ref): n for n in notices}
+
+    def feature(volume_id: int, ref: VolumeRef) -> dict[str, object]:
+        n = new.get((ref.party, ref.notice))
+        return stored[volume_id] if n is None else volume_feature(n, n.volumes[ref.volume])
+
+    for f, conflict_id in zip(found, ids, strict=True):
+        c = f.conflict
+        body: dict[str, object] = {"id": conflict_id, **c.to_json()}
+        body["a_volume"] = feature(f.volume_a, c.a)
+        body["b_volume"] = feature(f.volume_b, c.b)
+        log.record("conflict.found", body, audience=audience.conflict(c.a.party, c.b.party))
 
 
 def list_conflicts(uow: UnitOfWork) -> list[Conflict]:
@@ -103,6 +210,11 @@ def check_parties(notices: Sequence[Notice], agreement: Agreement) -> None:
                 f"{n.party!r} is not a party to the agreement ({', '.join(sorted(known))})",
                 notice=n.ref,
                 field="party",
+            )
+        stranger = next((p for p in n.shared_with or () if p not in known), None)
+        if stranger is not None:
+            raise NoticeError(
+                f"{stranger!r} is not a party to the agreement", notice=n.ref, field="shared_with"
             )
 
 

@@ -9,7 +9,7 @@ This is SQLAlchemy's documented pysqlite recipe: the driver's own BEGIN handling
 and SQLAlchemy emits ours.
 
 PostgreSQL: READ COMMITTED, stated rather than assumed, because the filing lock (a row of
-``filing_lock``, see :mod:`deconfliction.store.tables`) relies on each statement seeing what was
+``ledger_head``, see :mod:`deconfliction.store.tables`) relies on each statement seeing what was
 committed before it got the lock.
 """
 

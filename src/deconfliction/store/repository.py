@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from deconfliction.agreement import Agreement, Separation
 from deconfliction.geo.volume import Circle, Outline, Polygon, Volume
+from deconfliction.ingest.geojson import volume_feature
 from deconfliction.service.ports import (
     AgreementRepository,
     Candidates,
@@ -39,7 +40,7 @@ from deconfliction.store.tables import (
 )
 from deconfliction.strategic import cells
 from deconfliction.strategic.detect import Conflict, Prepared, VolumeRef, extents
-from deconfliction.strategic.notice import Notice
+from deconfliction.strategic.notice import Activity, Notice
 from deconfliction.types import IntArray
 
 BATCH = 20_000
@@ -88,6 +89,23 @@ NOTICES_ON_FILE = sa.select(notice.c.party_id, notice.c.ref).where(
 )
 
 
+VOLUMES = (
+    sa.select(
+        volume.c.id,
+        volume.c.outline,
+        volume.c.lower_m,
+        volume.c.upper_m,
+        volume.c.start_at,
+        volume.c.end_at,
+        notice.c.ref,
+        notice.c.party_id,
+        notice.c.activity,
+    )
+    .join_from(volume, notice, volume.c.notice_id == notice.c.id)
+    .where(volume.c.id.in_(sa.bindparam("ids", expanding=True)))
+)
+
+
 class SqlAgreementRepository(AgreementRepository):
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
@@ -103,6 +121,9 @@ class SqlAgreementRepository(AgreementRepository):
             agreement.insert(), {"id": 1, "name": pact.name, "text": text, "created_at": created_at}
         )
         self.conn.execute(party.insert(), [{"id": p.id, "name": p.name} for p in pact.parties])
+
+    def parties(self) -> list[str]:
+        return list(self.conn.execute(sa.select(party.c.id).order_by(party.c.id)).scalars())
 
 
 class SqlNoticeRepository(NoticeRepository):
@@ -141,15 +162,17 @@ class SqlNoticeRepository(NoticeRepository):
         items: Sequence[Prepared],
         *,
         filed_at: datetime,
+        late: Sequence[bool],
+        filed_by: int | None = None,
         progress: Progress | None = None,
-    ) -> IntArray:
+    ) -> tuple[IntArray, IntArray]:
         notice_base, volume_base = self._next_ids()
         ids = volume_base + np.arange(len(items), dtype=np.int64)
         reg_keys, reg_owner = cells.register(extents(items))
         total = len(notices) + len(items) + len(reg_keys)
         done = 0
         for insert, rows in (
-            (INSERT_NOTICE, _notice_rows(notices, notice_base, filed_at)),
+            (INSERT_NOTICE, _notice_rows(notices, notice_base, filed_at, late, filed_by)),
             (INSERT_VOLUME, _volume_rows(notices, items, notice_base, volume_base)),
             (INSERT_CELL, _cell_rows(items, ids, reg_keys, reg_owner)),
         ):
@@ -159,7 +182,22 @@ class SqlNoticeRepository(NoticeRepository):
                 if progress is not None:
                     progress("store", done, total)
         self._add_levels(cells.levels_in(reg_keys))
-        return ids
+        return notice_base + np.arange(len(notices), dtype=np.int64), ids
+
+    def volume_features(self, ids: Collection[int]) -> dict[int, dict[str, Any]]:
+        """Stored volumes as GeoJSON features (without remarks), by volume id."""
+        out: dict[int, dict[str, Any]] = {}
+        wanted = sorted(set(ids))
+        for lo in range(0, len(wanted), candidates.CHUNK):
+            params = {"ids": wanted[lo : lo + candidates.CHUNK]}
+            for row in self.conn.execute(VOLUMES, params):
+                volume_ = Volume(
+                    outline_from_json(row.outline), row.lower_m, row.upper_m, row.start_at,
+                    row.end_at,
+                )
+                owner = Notice(row.ref, row.party_id, Activity(row.activity), (volume_,))
+                out[row.id] = volume_feature(owner, volume_)
+        return out
 
     def _next_ids(self) -> tuple[int, int]:
         """The first free notice and volume ids (ids are allocated under the filing lock)."""
@@ -181,8 +219,14 @@ def _insert_if_absent(conn: sa.Connection, table: sa.Table) -> sa.Insert:
     return dialect.insert(table).on_conflict_do_nothing()
 
 
-def _notice_rows(notices: Sequence[Notice], base: int, filed_at: datetime) -> Iterator[Row]:
-    for k, n in enumerate(notices):
+def _notice_rows(
+    notices: Sequence[Notice],
+    base: int,
+    filed_at: datetime,
+    late: Sequence[bool],
+    filed_by: int | None,
+) -> Iterator[Row]:
+    for k, (n, is_late) in enumerate(zip(notices, late, strict=True)):
         yield {
             "id": base + k,
             "party_id": n.party,
@@ -191,6 +235,11 @@ def _notice_rows(notices: Sequence[Notice], base: int, filed_at: datetime) -> It
             "remarks": n.remarks,
             "status": "active",
             "filed_at": filed_at,
+            "version": 1,
+            "supersedes": None,
+            "shared_with": json.dumps(None if n.shared_with is None else list(n.shared_with)),
+            "late": is_late,
+            "filed_by": filed_by,
         }
 
 
@@ -269,13 +318,19 @@ CONFLICTS = (
 )
 
 
+NEXT_CONFLICT = sa.select(sa.func.coalesce(sa.func.max(conflict.c.id), 0) + 1)
+"""Conflict ids are allocated under the ledger lock too, so they follow the order found."""
+
+
 class SqlConflictRepository(ConflictRepository):
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
 
-    def add(self, found: Sequence[Found], *, found_at: datetime) -> None:
+    def add(self, found: Sequence[Found], *, found_at: datetime) -> IntArray:
+        first = self.conn.execute(NEXT_CONFLICT).scalar_one()
         rows = (
             {
+                "id": first + k,
                 "volume_a": f.volume_a,
                 "volume_b": f.volume_b,
                 "start_at": f.conflict.start,
@@ -285,13 +340,36 @@ class SqlConflictRepository(ConflictRepository):
                 "time_gap_s": f.conflict.time_gap_s,
                 "found_at": found_at,
             }
-            for f in found
+            for k, f in enumerate(found)
         )
         for batch in batched(rows):
             self.conn.execute(conflict.insert(), batch)
+        return first + np.arange(len(found), dtype=np.int64)
 
     def list(self) -> list[Conflict]:
         return [_conflict(*row) for row in self.conn.execute(CONFLICTS)]
+
+    def parties(self, conflict_id: int) -> tuple[str, str] | None:
+        query = (
+            sa.select(_na.c.party_id, _nb.c.party_id)
+            .select_from(conflict)
+            .join(_va, _va.c.id == conflict.c.volume_a)
+            .join(_na, _na.c.id == _va.c.notice_id)
+            .join(_vb, _vb.c.id == conflict.c.volume_b)
+            .join(_nb, _nb.c.id == _vb.c.notice_id)
+            .where(conflict.c.id == conflict_id)
+        )
+        row = self.conn.execute(query).first()
+        return None if row is None else (row[0], row[1])
+
+    def acknowledge(self, conflict_id: int, side: str, *, officer: int, at: datetime) -> bool:
+        at_col, by_col = conflict.c[f"ack_{side}_at"], conflict.c[f"ack_{side}_by"]
+        done = self.conn.execute(
+            conflict.update()
+            .where(conflict.c.id == conflict_id, at_col.is_(None))
+            .values({at_col: at, by_col: officer})
+        )
+        return done.rowcount == 1
 
 
 def _conflict(

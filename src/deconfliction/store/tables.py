@@ -93,7 +93,13 @@ notice = sa.Table(
     sa.Column("remarks", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False, server_default="active"),
     sa.Column("filed_at", UtcDateTime, nullable=False),
-    sa.UniqueConstraint("party_id", "ref"),
+    # added by 0002: versions (amending makes a new version), sharing and lateness
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("supersedes", sa.Integer, sa.ForeignKey("notice.id"), nullable=True),
+    sa.Column("shared_with", sa.Text, nullable=False, server_default="null"),  # JSON; null: all
+    sa.Column("late", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("filed_by", sa.Integer, nullable=True),  # officer id; None from the CLI import
+    sa.UniqueConstraint("party_id", "ref", "version"),
 )
 
 volume = sa.Table(
@@ -156,16 +162,58 @@ conflict = sa.Table(
     _double("vertical_m"),
     _double("time_gap_s"),
     sa.Column("found_at", UtcDateTime, nullable=False),
+    # added by 0002: each side acknowledges (UTC time and officer id)
+    sa.Column("ack_a_at", UtcDateTime, nullable=True),
+    sa.Column("ack_a_by", sa.Integer, nullable=True),
+    sa.Column("ack_b_at", UtcDateTime, nullable=True),
+    sa.Column("ack_b_by", sa.Integer, nullable=True),
     sa.UniqueConstraint("volume_a", "volume_b"),
 )
 
-filing_lock = sa.Table(
-    "filing_lock",
+officer = sa.Table(
+    "officer",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("party_id", sa.Text, sa.ForeignKey("party.id"), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),  # admin | officer | observer
+    sa.Column("level", sa.Integer, nullable=False),  # roster level: 1 duty officer, 2 deputy, …
+    sa.Column("token_hash", sa.Text, nullable=False, unique=True),  # SHA-256 of the token, hex
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+ledger_entry = sa.Table(
+    "ledger_entry",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # JSON
+    sa.Column("audience", sa.Text, nullable=False),  # JSON list of party ids
+    sa.Column("prev", sa.Text, nullable=False),
+    sa.Column("hash", sa.Text, nullable=False),
+)
+
+entry_audience = sa.Table(
+    "entry_audience",
+    metadata,
+    sa.Column("party_id", sa.Text, primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
+)
+"""Who may read each ledger entry, as rows: a party's feed is one index range scan."""
+
+ledger_head = sa.Table(
+    "ledger_head",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # the one row: id 1
-    sa.Column("filings", sa.BigInteger, nullable=False),  # bumped by every filing transaction
+    sa.Column("seq", sa.BigInteger, nullable=False),  # of the last entry, 0 when empty
+    sa.Column("hash", sa.Text, nullable=False),  # of the last entry, genesis when empty
 )
-"""Every filing transaction first updates the one row of this table. The row lock makes concurrent
-filings take turns on PostgreSQL (and CockroachDB, YugabyteDB) in READ COMMITTED, so each one sees
-the volumes the one before it committed; on SQLite ``BEGIN IMMEDIATE`` already serializes writers.
+"""Every write transaction first updates the one row of this table: the row lock makes writers
+take turns on PostgreSQL (and CockroachDB, YugabyteDB) in READ COMMITTED, so each sees what the one
+before it committed, and the chain never forks; on SQLite ``BEGIN IMMEDIATE`` already serializes
+writers. It replaces 0001's ``filing_lock``.
 """

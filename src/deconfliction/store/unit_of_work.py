@@ -14,20 +14,21 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from deconfliction.errors import NotInitialised, StoreError
-from deconfliction.service.ports import UnitOfWork
+from deconfliction.service.ports import Head, UnitOfWork
 from deconfliction.store import migrate
 from deconfliction.store.candidates import PreparedCache
 from deconfliction.store.engine import READ_ONLY
+from deconfliction.store.ledger import SqlLedgerRepository
+from deconfliction.store.officers import SqlOfficerRepository
 from deconfliction.store.repository import (
     SqlAgreementRepository,
     SqlConflictRepository,
     SqlNoticeRepository,
 )
-from deconfliction.store.tables import filing_lock
+from deconfliction.store.tables import ledger_head
 
-LOCK_FILINGS = (
-    filing_lock.update().where(filing_lock.c.id == 1).values(filings=filing_lock.c.filings + 1)
-)
+LOCK_LEDGER = ledger_head.update().where(ledger_head.c.id == 1).values(seq=ledger_head.c.seq)
+HEAD = sa.select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1)
 NOT_INITIALISED = "the database has no deconfliction schema yet: run `deconfliction init` first"
 
 
@@ -59,6 +60,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.agreements = SqlAgreementRepository(conn)
         self.notices = SqlNoticeRepository(conn, self.cache)
         self.conflicts = SqlConflictRepository(conn)
+        self.officers = SqlOfficerRepository(conn)
+        self.ledger = SqlLedgerRepository(conn)
         return self
 
     def __exit__(
@@ -102,16 +105,17 @@ class SqlUnitOfWork(UnitOfWork):
     def migrate(self) -> None:
         migrate.upgrade(self.connection)
 
-    def lock_filings(self) -> None:
-        """Update the one row of ``filing_lock``: the row lock is held until the transaction
-        ends. (On SQLite ``BEGIN IMMEDIATE`` already holds the write lock; the update is cheap.)
+    def lock_ledger(self) -> Head:
+        """Update the one row of ``ledger_head``: the row lock is held until the transaction
+        ends, then read the head. (On SQLite ``BEGIN IMMEDIATE`` already holds the write lock.)
 
-        Under CockroachDB's SERIALIZABLE the same update serializes as well; a
-        ``SELECT ... FOR UPDATE`` of the row would do too.
+        Under CockroachDB's SERIALIZABLE the same update serializes as well.
         """
-        done = self.connection.execute(LOCK_FILINGS)
+        done = self.connection.execute(LOCK_LEDGER)
         if done.rowcount != 1:
             raise NotInitialised(NOT_INITIALISED)
+        seq, hash_ = self.connection.execute(HEAD).one()
+        return Head(int(seq), hash_)
 
 
 def _read_only_options(conn: sa.Connection) -> dict[str, bool]:

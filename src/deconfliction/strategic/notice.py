@@ -24,7 +24,9 @@ class Activity(StrEnum):
 class Notice:
     """A party's notice. ``ref`` is the party's own reference (e.g. ``C-0142``), unique per party.
 
-    ``remarks`` are free text for the owner only: other parties never see them.
+    ``remarks`` are free text for the owner only: other parties never see them. ``shared_with``
+    names the other parties that see the notice's volumes; None shares it with every party of
+    the agreement. A party it is not shared with still sees a volume that conflicts with its own.
     """
 
     ref: str
@@ -32,3 +34,4 @@ class Notice:
     activity: Activity
     volumes: tuple[Volume, ...]
     remarks: str = ""
+    shared_with: tuple[str, ...] | None = None

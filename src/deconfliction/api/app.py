@@ -1,0 +1,227 @@
+"""The HTTP service: FastAPI over the use cases, built by :func:`create_app`, nothing at import.
+
+Routes are thin: authenticate, parse, call one use case, answer. Each request gets its own unit of
+work (one connection, one transaction); the cache of rebuilt volumes is shared by the process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sse_starlette import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
+
+from deconfliction import __version__
+from deconfliction.agreement import Agreement
+from deconfliction.api import problems
+from deconfliction.api.feed import Feed
+from deconfliction.errors import InvalidInput
+from deconfliction.ingest.geojson import parse_notices
+from deconfliction.ledger import Entry, to_json
+from deconfliction.officers import Officer
+from deconfliction.service import file_notices, stored_agreement
+from deconfliction.service.officers import authenticate
+from deconfliction.service.views import (
+    acknowledge_conflict,
+    conflicts_for,
+    events_for,
+    notice_for,
+    notices_for,
+)
+from deconfliction.settings import Settings
+from deconfliction.store import SqlUnitOfWork, create_engine
+from deconfliction.store.candidates import PreparedCache
+
+MAX_BODY_BYTES = 1_000_000
+"""A notice of 100 volumes of 1,000 vertices fits; anything bigger is refused unread."""
+
+DESCRIPTION = """\
+Parties notify the 4D volumes of their planned activity; the service finds every conflict with
+other parties' notices, exactly, and keeps a hash-chained ledger each party can verify.
+
+Every endpoint but `/health` needs `Authorization: Bearer <token>` (`deconfliction officer add`
+prints one). Errors are `application/problem+json` and name the field at fault.
+"""
+
+
+class Service:
+    """What the routes share: the engine, the cache, the agreement, the feed and the clock."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime]) -> None:
+        self.engine = create_engine(settings.database_url)
+        self.cache = PreparedCache()
+        self.feed = Feed()
+        self.clock = clock
+        self._agreement: Agreement | None = None
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, cache=self.cache)
+
+    @property
+    def agreement(self) -> Agreement:
+        if self._agreement is None:
+            self._agreement = stored_agreement(self.uow())
+        return self._agreement
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None
+) -> FastAPI:
+    """The service on ``settings.database_url`` (initialised by ``deconfliction init``)."""
+    service = Service(settings or Settings.from_env(), clock or (lambda: datetime.now(UTC)))
+    app = FastAPI(
+        title="deconfliction",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=[
+            {"name": "notices", "description": "4D volumes of planned activity."},
+            {"name": "conflicts", "description": "Pairs of volumes closer than the minima."},
+            {"name": "ledger", "description": "The hash-chained record, as each party sees it."},
+        ],
+    )
+    app.state.service = service
+    problems.install(app)
+    app.include_router(_health())
+    app.include_router(_v1(service), prefix="/v1")
+    return app
+
+
+def _health() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/health", summary="Liveness; needs no token.")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return router
+
+
+bearer = HTTPBearer(auto_error=False, description="An officer's API token.")
+
+
+def current_officer(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Officer:
+    """The officer whose bearer token came with the request (401 otherwise)."""
+    service: Service = request.app.state.service
+    return authenticate(service.uow(), credentials.credentials if credentials else None)
+
+
+Caller = Annotated[Officer, Depends(current_officer)]
+
+
+def _v1(service: Service) -> APIRouter:
+    router = APIRouter()
+
+    @router.post(
+        "/notices",
+        status_code=201,
+        tags=["notices"],
+        summary="File one notice; answers with the stored notice and the conflicts it made.",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+        description="The body is a GeoJSON FeatureCollection in the DESIGN.md format, all of "
+        "its features one notice of the caller's party (`party` may be left out). An optional "
+        "top-level `shared_with` lists the parties that see it (default: all).",
+    )
+    async def post_notice(request: Request, caller: Caller) -> dict[str, Any]:
+        raw = await request.body()
+        if len(raw) > MAX_BODY_BYTES:
+            raise InvalidInput(f"larger than {MAX_BODY_BYTES} bytes", field="body")
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInput(f"not valid JSON: {exc}", field="body") from None
+        if not isinstance(body, dict):
+            raise InvalidInput("must be a GeoJSON FeatureCollection", field="body")
+        return await run_in_threadpool(_file, service, caller, body)
+
+    @router.get("/notices", tags=["notices"], summary="Every notice the caller's party may see.")
+    def get_notices(caller: Caller) -> list[dict[str, Any]]:
+        return notices_for(service.uow(), caller.party)
+
+    @router.get("/notices/{notice_id}", tags=["notices"], summary="One notice.")
+    def get_notice(notice_id: int, caller: Caller) -> dict[str, Any]:
+        return notice_for(service.uow(), caller.party, notice_id)
+
+    @router.get(
+        "/conflicts", tags=["conflicts"], summary="Conflicts that involve the caller's party."
+    )
+    def get_conflicts(caller: Caller) -> list[dict[str, Any]]:
+        return conflicts_for(service.uow(), caller.party)
+
+    @router.post(
+        "/conflicts/{conflict_id}/ack",
+        tags=["conflicts"],
+        summary="Acknowledge a conflict for the caller's party.",
+    )
+    def ack_conflict(conflict_id: int, caller: Caller) -> dict[str, Any]:
+        result = acknowledge_conflict(service.uow(), conflict_id, by=caller, now=service.clock())
+        service.feed.wake()
+        return result
+
+    @router.get(
+        "/events",
+        tags=["ledger"],
+        summary="Ledger entries after a sequence number: the caller's in full, others as stubs.",
+    )
+    def get_events(
+        caller: Caller,
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    ) -> list[dict[str, Any]]:
+        return [to_json(e) for e in events_for(service.uow(), caller.party, after, limit)]
+
+    @router.get(
+        "/feed",
+        tags=["ledger"],
+        summary="The same entries live, as server-sent events; resumes after `after` or the "
+        "`Last-Event-ID` header.",
+        response_class=EventSourceResponse,
+    )
+    async def feed(
+        caller: Caller,
+        after: Annotated[int, Query(ge=0)] = 0,
+        last_event_id: Annotated[str | None, Header()] = None,
+    ) -> EventSourceResponse:
+        cursor = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
+        return EventSourceResponse(_stream(service, caller.party, cursor), ping=15)
+
+    return router
+
+
+def _file(service: Service, caller: Officer, body: dict[str, Any]) -> dict[str, Any]:
+    features = body.get("features")
+    for f in features if isinstance(features, list) else ():
+        props = f.get("properties") if isinstance(f, dict) else None
+        if isinstance(props, dict):
+            props.setdefault("party", caller.party)  # the token says whose notice it is
+    notices = parse_notices(body)
+    if len(notices) != 1:
+        raise InvalidInput(f"holds {len(notices)} notices; file one at a time", field="features")
+    filed = file_notices(service.uow(), notices, service.agreement, now=service.clock(), by=caller)
+    service.feed.wake()
+    stored = notice_for(service.uow(), caller.party, filed.notice_ids[0])
+    mine = {c["id"]: c for c in conflicts_for(service.uow(), caller.party)}
+    return {"notice": stored, "conflicts": [mine[i] for i in filed.conflict_ids if i in mine]}
+
+
+async def _stream(service: Service, party: str, cursor: int) -> AsyncIterator[dict[str, str]]:
+    while True:
+        batch = await run_in_threadpool(events_for, service.uow(), party, cursor)
+        for item in batch:
+            kind = "entry" if isinstance(item, Entry) else "stub"
+            yield {"id": str(item.seq), "event": kind, "data": orjson.dumps(to_json(item)).decode()}
+            cursor = item.seq
+        if not batch:
+            await service.feed.wait()

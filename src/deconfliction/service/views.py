@@ -1,0 +1,93 @@
+"""What a party sees: notices, conflicts and events, read from the ledger entries it may read.
+
+Nothing here decides visibility: each view folds the entries whose audience holds the party
+(:mod:`deconfliction.service.audience` decided that when they were written), so an endpoint
+cannot show a party more than its entries hold.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from deconfliction.errors import Forbidden, NotFound
+from deconfliction.ledger import Entry, Stub
+from deconfliction.officers import Officer
+from deconfliction.service import audience
+from deconfliction.service.ports import UnitOfWork
+from deconfliction.service.recorder import Recorder
+
+NOTICE_KINDS = ("notice.filed", "notice.remarks")
+CONFLICT_KINDS = ("conflict.found", "conflict.acknowledged")
+MAX_EVENTS = 1000
+
+
+def notices_for(uow: UnitOfWork, party: str) -> list[dict[str, Any]]:
+    """Every notice ``party`` may see: its own with their remarks, others' without."""
+    with uow.read_only() as tx:
+        entries = tx.ledger.of_kinds(party, NOTICE_KINDS)
+    notices: dict[int, dict[str, Any]] = {}
+    for e in entries:
+        if e.kind == "notice.filed":
+            notices[e.payload["id"]] = {**e.payload, "filed_at": _utc(e.at), "seq": e.seq}
+        elif e.payload["id"] in notices:
+            notices[e.payload["id"]]["remarks"] = e.payload["remarks"]
+    return list(notices.values())
+
+
+def notice_for(uow: UnitOfWork, party: str, notice_id: int) -> dict[str, Any]:
+    found = next((n for n in notices_for(uow, party) if n["id"] == notice_id), None)
+    if found is None:
+        raise NotFound(f"no notice {notice_id}", field="id")
+    return found
+
+
+def conflicts_for(uow: UnitOfWork, party: str) -> list[dict[str, Any]]:
+    """Every conflict that involves ``party``, with each side's acknowledgement."""
+    with uow.read_only() as tx:
+        entries = tx.ledger.of_kinds(party, CONFLICT_KINDS)
+    conflicts: dict[int, dict[str, Any]] = {}
+    for e in entries:
+        if e.kind == "conflict.found":
+            body = {**e.payload, "found_at": _utc(e.at), "acknowledged": {}}
+            conflicts[e.payload["id"]] = body
+        elif e.payload["id"] in conflicts:
+            ack = {"officer": e.payload["officer"], "at": _utc(e.at)}
+            conflicts[e.payload["id"]]["acknowledged"][e.payload["party"]] = ack
+    return list(conflicts.values())
+
+
+def acknowledge_conflict(
+    uow: UnitOfWork, conflict_id: int, *, by: Officer, now: datetime
+) -> dict[str, Any]:
+    """Record that ``by``'s party has seen the conflict (once per side; again changes nothing)."""
+    if not by.role.acts:
+        raise Forbidden("an observer cannot acknowledge")
+    with uow:
+        head = uow.lock_ledger()
+        parties = uow.conflicts.parties(conflict_id)
+        if parties is None or by.party not in parties:
+            raise NotFound(f"no conflict {conflict_id}", field="id")
+        side = "a" if parties[0] == by.party else "b"
+        if uow.conflicts.acknowledge(conflict_id, side, officer=by.id, at=now):
+            log = Recorder(head, at=now, actor=by.actor)
+            body = {"id": conflict_id, "party": by.party, "officer": by.id}
+            log.record("conflict.acknowledged", body, audience=audience.conflict(*parties))
+            uow.ledger.add(log.entries)
+            uow.commit()
+    return next(c for c in conflicts_for(uow, by.party) if c["id"] == conflict_id)
+
+
+def events_for(
+    uow: UnitOfWork, party: str | None, after: int, limit: int = MAX_EVENTS
+) -> list[Entry | Stub]:
+    """The ledger after ``after`` as ``party`` may see it (``None``: the whole ledger)."""
+    limit = max(1, min(limit, MAX_EVENTS))
+    with uow.read_only() as tx:
+        if party is None:
+            return list(tx.ledger.since(after, limit=limit))
+        return tx.ledger.view(party, after, limit=limit)
+
+
+def _utc(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")

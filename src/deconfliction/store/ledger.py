@@ -1,0 +1,97 @@
+"""The ledger over SQL: entries as rows, one audience row per reader, and the head.
+
+Entries are written only after :meth:`SqlUnitOfWork.lock_ledger` locked the head, in the same
+transaction as the change they record. A party's view is one range scan of the entries joined
+with its ``entry_audience`` rows: entries it may read in full, the others as stubs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from deconfliction.ledger import Entry, Stub
+from deconfliction.service.ports import LedgerRepository
+from deconfliction.store.tables import entry_audience, ledger_entry, ledger_head
+
+_e = ledger_entry.c
+ENTRIES = sa.select(_e.seq, _e.at, _e.actor, _e.kind, _e.payload, _e.audience, _e.prev, _e.hash)
+
+
+def _entry(row: sa.Row[Any]) -> Entry:
+    return Entry(
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        kind=row.kind,
+        payload=json.loads(row.payload),
+        audience=tuple(json.loads(row.audience)),
+        prev=row.prev,
+        hash=row.hash,
+    )
+
+
+class SqlLedgerRepository(LedgerRepository):
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def add(self, entries: Sequence[Entry]) -> None:
+        if not entries:
+            return
+        self.conn.execute(
+            ledger_entry.insert(),
+            [
+                {
+                    "seq": e.seq,
+                    "at": e.at,
+                    "actor": e.actor,
+                    "kind": e.kind,
+                    "payload": json.dumps(e.payload, separators=(",", ":"), ensure_ascii=False),
+                    "audience": json.dumps(list(e.audience)),
+                    "prev": e.prev,
+                    "hash": e.hash,
+                }
+                for e in entries
+            ],
+        )
+        readers = [{"party_id": p, "seq": e.seq} for e in entries for p in e.audience]
+        if readers:
+            self.conn.execute(entry_audience.insert(), readers)
+        last = entries[-1]
+        self.conn.execute(
+            ledger_head.update().where(ledger_head.c.id == 1).values(seq=last.seq, hash=last.hash)
+        )
+
+    def since(self, after: int, *, limit: int) -> list[Entry]:
+        query = ENTRIES.where(_e.seq > after).order_by(_e.seq).limit(limit)
+        return [_entry(row) for row in self.conn.execute(query)]
+
+    def of_kinds(self, party: str, kinds: Collection[str]) -> list[Entry]:
+        seen = entry_audience.c
+        query = (
+            ENTRIES.join(entry_audience, seen.seq == _e.seq)
+            .where(seen.party_id == party, _e.kind.in_(sorted(kinds)))
+            .order_by(_e.seq)
+        )
+        return [_entry(row) for row in self.conn.execute(query)]
+
+    def view(self, party: str, after: int, *, limit: int) -> list[Entry | Stub]:
+        seen = entry_audience.alias("seen")
+        query = (
+            sa.select(*ENTRIES.selected_columns, seen.c.party_id.is_not(None).label("visible"))
+            .select_from(
+                ledger_entry.outerjoin(
+                    seen, sa.and_(seen.c.seq == _e.seq, seen.c.party_id == party)
+                )
+            )
+            .where(_e.seq > after)
+            .order_by(_e.seq)
+            .limit(limit)
+        )
+        return [
+            _entry(row) if row.visible else Stub(row.seq, row.prev, row.hash)
+            for row in self.conn.execute(query)
+        ]

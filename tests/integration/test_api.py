@@ -1,0 +1,264 @@
+"""The REST API on SQLite and PostgreSQL: authentication, need-to-know and the ledger, through
+HTTP as a client sees them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from support import AGREEMENT_TOML, NOW, T0
+
+from deconfliction.agreement import loads_agreement
+from deconfliction.api import create_app
+from deconfliction.ledger import Entry, from_json, verify
+from deconfliction.officers import Role
+from deconfliction.service import init_store
+from deconfliction.service.officers import add_officer, revoke_officer
+from deconfliction.service.views import events_for
+from deconfliction.settings import Settings
+from deconfliction.store import SqlUnitOfWork, create_engine
+
+PARTIES = ("coalition", "russia", "turkey")
+
+
+@dataclass
+class Api:
+    client: TestClient
+    tokens: dict[tuple[str, Role], str]
+    uow: SqlUnitOfWork
+
+    def as_(self, party: str, role: Role = Role.OFFICER) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[(party, role)]}"}
+
+
+@pytest.fixture
+def api(database_url: str, tmp_path: Any) -> Iterator[Api]:
+    engine = create_engine(database_url)
+    uow = SqlUnitOfWork(engine)
+    init_store(uow, loads_agreement(AGREEMENT_TOML), AGREEMENT_TOML, now=NOW)
+    tokens = {
+        (party, role): add_officer(
+            uow, party=party, name=f"{party} {role}", role=role, by=None, now=NOW
+        )[1]
+        for party in PARTIES
+        for role in Role
+    }
+    app = create_app(Settings(database_url, tmp_path), clock=lambda: NOW)
+    with TestClient(app) as client:
+        yield Api(client, tokens, uow)
+    engine.dispose()
+
+
+def collection(ref: str, lon: float = 38.5, *, hours: float = 0.0, **top: Any) -> dict[str, Any]:
+    start, end = T0 + timedelta(hours=hours), T0 + timedelta(hours=hours + 2)
+    props = {
+        "notice": ref,
+        "activity": "air",
+        "radius_m": 10_000,
+        "start": start.isoformat().replace("+00:00", "Z"),
+        "end": end.isoformat().replace("+00:00", "Z"),
+        "lower_m": 3000,
+        "upper_m": 6000,
+        "remarks": f"{ref}: for the owner only",
+    }
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, 35.0]},
+        "properties": props,
+    }
+    return {"type": "FeatureCollection", "features": [feature], **top}
+
+
+def test_health_needs_no_token(api: Api) -> None:
+    assert api.client.get("/health").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/v1/notices"),
+        ("get", "/v1/notices"),
+        ("get", "/v1/notices/1"),
+        ("get", "/v1/conflicts"),
+        ("post", "/v1/conflicts/1/ack"),
+        ("get", "/v1/events"),
+        ("get", "/v1/feed"),
+    ],
+)
+@pytest.mark.parametrize("token", [None, "dcf_not-a-token", "revoked"])
+def test_every_endpoint_but_health_needs_a_valid_token(
+    api: Api, method: str, path: str, token: str | None
+) -> None:
+    headers = {}
+    if token == "revoked":
+        revoke_officer(api.uow, 1, by=None, now=NOW)
+        headers = api.as_("coalition", Role.ADMIN)  # officer 1
+    elif token is not None:
+        headers = {"Authorization": f"Bearer {token}"}
+    response = api.client.request(method, path, headers=headers, json=collection("X-1"))
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_filing_answers_with_the_notice_and_its_conflicts(api: Api) -> None:
+    first = api.client.post("/v1/notices", json=collection("R-1"), headers=api.as_("russia"))
+    assert first.status_code == 201, first.text
+    assert first.json()["conflicts"] == []
+    second = api.client.post("/v1/notices", json=collection("C-1"), headers=api.as_("coalition"))
+    assert second.status_code == 201, second.text
+    body = second.json()
+    assert body["notice"]["ref"] == "C-1" and body["notice"]["party"] == "coalition"
+    assert body["notice"]["remarks"] == "C-1: for the owner only"
+    (conflict,) = body["conflicts"]
+    assert conflict["a"]["notice"] == "R-1" and conflict["b"]["notice"] == "C-1"
+    assert conflict["horizontal_m"] == 0.0
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.OFFICER])
+def test_officers_and_admins_file_but_observers_do_not(api: Api, role: Role) -> None:
+    ok = api.client.post("/v1/notices", json=collection("C-1"), headers=api.as_("coalition", role))
+    assert ok.status_code == 201
+    refused = api.client.post(
+        "/v1/notices", json=collection("C-2"), headers=api.as_("coalition", Role.OBSERVER)
+    )
+    assert refused.status_code == 403
+    assert [
+        n["ref"] for n in api.client.get("/v1/notices", headers=api.as_("coalition")).json()
+    ] == ["C-1"]
+
+
+def test_a_party_files_only_its_own_notices(api: Api) -> None:
+    body = collection("C-1")
+    body["features"][0]["properties"]["party"] = "russia"
+    response = api.client.post("/v1/notices", json=body, headers=api.as_("coalition"))
+    assert response.status_code == 403
+
+
+def test_remarks_are_the_owners_alone_and_sharing_limits_who_sees_a_notice(api: Api) -> None:
+    shared = collection("C-1", lon=30.0, shared_with=["russia"])
+    assert (
+        api.client.post("/v1/notices", json=shared, headers=api.as_("coalition")).status_code == 201
+    )
+    own = api.client.get("/v1/notices", headers=api.as_("coalition")).json()
+    assert own[0]["remarks"] == "C-1: for the owner only"
+    seen = api.client.get("/v1/notices", headers=api.as_("russia")).json()
+    assert [n["ref"] for n in seen] == ["C-1"] and "remarks" not in seen[0]
+    assert api.client.get("/v1/notices", headers=api.as_("turkey")).json() == []
+    notice_id = own[0]["id"]
+    assert api.client.get(f"/v1/notices/{notice_id}", headers=api.as_("turkey")).status_code == 404
+
+
+def test_a_party_not_shared_with_still_sees_the_volume_that_conflicts(api: Api) -> None:
+    private = collection("C-1", shared_with=[])
+    assert (
+        api.client.post("/v1/notices", json=private, headers=api.as_("coalition")).status_code
+        == 201
+    )
+    assert api.client.get("/v1/notices", headers=api.as_("russia")).json() == []
+    filed = api.client.post("/v1/notices", json=collection("R-1"), headers=api.as_("russia"))
+    (conflict,) = filed.json()["conflicts"]
+    assert conflict["a_volume"]["properties"]["notice"] == "C-1"
+    assert "remarks" not in conflict["a_volume"]["properties"]
+
+
+def test_a_third_party_never_sees_a_conflict_between_two_others(api: Api) -> None:
+    api.client.post("/v1/notices", json=collection("C-1"), headers=api.as_("coalition"))
+    api.client.post("/v1/notices", json=collection("R-1"), headers=api.as_("russia"))
+    for party in ("coalition", "russia"):
+        assert len(api.client.get("/v1/conflicts", headers=api.as_(party)).json()) == 1
+    assert api.client.get("/v1/conflicts", headers=api.as_("turkey")).json() == []
+    events = api.client.get("/v1/events", headers=api.as_("turkey")).json()
+    found = [e for e in events if e.get("kind") == "conflict.found"]
+    assert found == [] and any(e.get("stub") for e in events)
+
+
+def test_each_side_acknowledges_once_and_a_third_party_cannot(api: Api) -> None:
+    api.client.post("/v1/notices", json=collection("C-1"), headers=api.as_("coalition"))
+    api.client.post("/v1/notices", json=collection("R-1"), headers=api.as_("russia"))
+    (conflict,) = api.client.get("/v1/conflicts", headers=api.as_("russia")).json()
+    path = f"/v1/conflicts/{conflict['id']}/ack"
+    assert api.client.post(path, headers=api.as_("turkey")).status_code == 404
+    assert api.client.post(path, headers=api.as_("russia", Role.OBSERVER)).status_code == 403
+    acked = api.client.post(path, headers=api.as_("russia")).json()
+    assert set(acked["acknowledged"]) == {"russia"}
+    again = api.client.post(path, headers=api.as_("russia")).json()
+    assert again["acknowledged"] == acked["acknowledged"]
+    seen = api.client.get("/v1/conflicts", headers=api.as_("coalition")).json()
+    assert set(seen[0]["acknowledged"]) == {"russia"}
+
+
+def test_a_late_notice_is_stored_marked_and_every_party_is_told(api: Api) -> None:
+    soon = collection("C-1", hours=-(T0 - NOW).total_seconds() / 3600 + 0.5)  # starts in 30 min
+    body = api.client.post("/v1/notices", json=soon, headers=api.as_("coalition")).json()
+    assert body["notice"]["late"] is True
+    for party in PARTIES:
+        events = api.client.get("/v1/events", headers=api.as_(party)).json()
+        assert any(e.get("kind") == "notice.late" for e in events)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"type": "FeatureCollection", "features": []}, None),
+        (collection("C-1", shared_with=["nobody"]), "shared_with"),
+        (
+            {
+                **collection("C-1"),
+                "features": [*collection("C-1")["features"], *collection("C-2")["features"]],
+            },
+            "features",
+        ),
+    ],
+)
+def test_bad_notices_are_problems_naming_the_field_and_change_nothing(
+    api: Api, body: dict[str, Any], field: str | None
+) -> None:
+    before = api.client.get("/v1/events", headers=api.as_("coalition")).json()
+    response = api.client.post("/v1/notices", json=body, headers=api.as_("coalition"))
+    assert response.status_code in (409, 422), response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    if field:
+        assert response.json()["field"] == field
+    assert api.client.get("/v1/events", headers=api.as_("coalition")).json() == before
+
+
+def test_a_body_that_is_not_json_is_a_problem(api: Api) -> None:
+    response = api.client.post("/v1/notices", content=b"{not json", headers=api.as_("coalition"))
+    assert response.status_code == 422 and response.json()["field"] == "body"
+
+
+def test_every_partys_view_of_the_ledger_verifies(api: Api) -> None:
+    api.client.post("/v1/notices", json=collection("C-1"), headers=api.as_("coalition"))
+    api.client.post(
+        "/v1/notices", json=collection("R-1", shared_with=[]), headers=api.as_("russia")
+    )
+    full = events_for(api.uow, None, 0)
+    assert verify(full).ok and all(isinstance(e, Entry) for e in full)
+    for party in PARTIES:
+        view = [from_json(e) for e in api.client.get("/v1/events", headers=api.as_(party)).json()]
+        verdict = verify(view)
+        assert verdict.ok, verdict.reason
+        assert len(view) == len(full)
+        assert verdict.stubs > 0
+
+
+def test_events_resume_after_a_sequence_number(api: Api) -> None:
+    api.client.post("/v1/notices", json=collection("C-1"), headers=api.as_("coalition"))
+    everything = api.client.get("/v1/events", headers=api.as_("coalition")).json()
+    later = api.client.get(
+        "/v1/events", params={"after": everything[2]["seq"]}, headers=api.as_("coalition")
+    ).json()
+    assert later == everything[3:]
+
+
+def test_the_openapi_schema_describes_the_bearer_scheme(api: Api) -> None:
+    schema = api.client.get("/openapi.json").json()
+    assert "/v1/notices" in schema["paths"]
+    assert any(
+        s.get("scheme") == "bearer" for s in schema["components"]["securitySchemes"].values()
+    )
