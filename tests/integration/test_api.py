@@ -262,3 +262,72 @@ def test_the_openapi_schema_describes_the_bearer_scheme(api: Api) -> None:
     assert any(
         s.get("scheme") == "bearer" for s in schema["components"]["securitySchemes"].values()
     )
+
+
+def test_amending_makes_a_new_version_checked_again_and_tells_who_saw_the_old(api: Api) -> None:
+    api.client.post("/v1/notices", json=collection("R-1"), headers=api.as_("russia"))
+    first = api.client.post("/v1/notices", json=collection("C-1"), headers=api.as_("coalition"))
+    old = first.json()["notice"]
+    assert len(first.json()["conflicts"]) == 1
+    moved = api.client.post(
+        f"/v1/notices/{old['id']}/amend",
+        json=collection("C-1", lon=30.0),
+        headers=api.as_("coalition"),
+    )
+    assert moved.status_code == 201, moved.text
+    new = moved.json()["notice"]
+    assert new["id"] != old["id"] and new["version"] == 2 and new["supersedes"] == old["id"]
+    assert moved.json()["conflicts"] == []  # moved away: no new conflict
+    mine = {
+        n["id"]: n["status"]
+        for n in api.client.get("/v1/notices", headers=api.as_("coalition")).json()
+    }
+    assert {k: mine[k] for k in (old["id"], new["id"])} == {
+        old["id"]: "superseded",
+        new["id"]: "active",
+    }
+    theirs = {
+        n["id"]: n["status"]
+        for n in api.client.get("/v1/notices", headers=api.as_("russia")).json()
+    }
+    assert theirs[old["id"]] == "superseded"
+    # the old version is no candidate any more: a new notice where it was conflicts only with R-1
+    third = api.client.post("/v1/notices", json=collection("T-1"), headers=api.as_("turkey"))
+    assert [c["a"]["notice"] for c in third.json()["conflicts"]] == ["R-1"]
+
+
+def test_moving_back_into_a_conflict_is_found_again(api: Api) -> None:
+    api.client.post("/v1/notices", json=collection("R-1"), headers=api.as_("russia"))
+    old = api.client.post(
+        "/v1/notices", json=collection("C-1", lon=30.0), headers=api.as_("coalition")
+    ).json()["notice"]
+    moved = api.client.post(
+        f"/v1/notices/{old['id']}/amend", json=collection("C-1"), headers=api.as_("coalition")
+    ).json()
+    assert [c["a"]["notice"] for c in moved["conflicts"]] == ["R-1"]
+
+
+def test_cancelling_ends_a_notice_and_only_its_owner_may(api: Api) -> None:
+    filed = api.client.post("/v1/notices", json=collection("C-1"), headers=api.as_("coalition"))
+    notice_id = filed.json()["notice"]["id"]
+    path = f"/v1/notices/{notice_id}/cancel"
+    assert api.client.post(path, headers=api.as_("russia")).status_code == 404
+    assert api.client.post(path, headers=api.as_("coalition", Role.OBSERVER)).status_code == 403
+    done = api.client.post(path, headers=api.as_("coalition"))
+    assert done.status_code == 200 and done.json()["status"] == "cancelled"
+    again = api.client.post(path, headers=api.as_("coalition"))
+    assert again.status_code == 422 and again.json()["field"] == "id"
+    seen = api.client.get("/v1/notices", headers=api.as_("russia")).json()
+    assert seen[0]["status"] == "cancelled"
+    later = api.client.post("/v1/notices", json=collection("R-1"), headers=api.as_("russia"))
+    assert later.json()["conflicts"] == []  # a cancelled notice is never a candidate
+
+
+def test_an_amendment_keeps_the_reference(api: Api) -> None:
+    old = api.client.post("/v1/notices", json=collection("C-1"), headers=api.as_("coalition"))
+    other = api.client.post(
+        f"/v1/notices/{old.json()['notice']['id']}/amend",
+        json=collection("C-2"),
+        headers=api.as_("coalition"),
+    )
+    assert other.status_code == 422 and other.json()["field"] == "notice"

@@ -26,6 +26,7 @@ from deconfliction.ledger import Entry, to_json
 from deconfliction.officers import Officer
 from deconfliction.service import file_notices, stored_agreement
 from deconfliction.service.officers import authenticate
+from deconfliction.service.use_cases import amend_notice, cancel_notice
 from deconfliction.service.views import (
     acknowledge_conflict,
     conflicts_for,
@@ -135,16 +136,37 @@ def _v1(service: Service) -> APIRouter:
         "top-level `shared_with` lists the parties that see it (default: all).",
     )
     async def post_notice(request: Request, caller: Caller) -> dict[str, Any]:
-        raw = await request.body()
-        if len(raw) > MAX_BODY_BYTES:
-            raise InvalidInput(f"larger than {MAX_BODY_BYTES} bytes", field="body")
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidInput(f"not valid JSON: {exc}", field="body") from None
-        if not isinstance(body, dict):
-            raise InvalidInput("must be a GeoJSON FeatureCollection", field="body")
-        return await run_in_threadpool(_file, service, caller, body)
+        body = await _collection(request)
+        return await run_in_threadpool(_file, service, caller, body, None)
+
+    @router.post(
+        "/notices/{notice_id}/amend",
+        status_code=201,
+        tags=["notices"],
+        summary="Replace an active notice of the caller's party by a new version.",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+        description="The body is the whole new version, as for filing, with the same `notice` "
+        "reference. Answers with the new version (a new `id`, `supersedes` the old one) and the "
+        "conflicts it made; the old version stops being checked against.",
+    )
+    async def amend(notice_id: int, request: Request, caller: Caller) -> dict[str, Any]:
+        body = await _collection(request)
+        return await run_in_threadpool(_file, service, caller, body, notice_id)
+
+    @router.post(
+        "/notices/{notice_id}/cancel",
+        tags=["notices"],
+        summary="End an active notice of the caller's party; its conflicts stay on record.",
+    )
+    def cancel(notice_id: int, caller: Caller) -> dict[str, Any]:
+        cancel_notice(service.uow(), notice_id, service.agreement, now=service.clock(), by=caller)
+        service.feed.wake()
+        return notice_for(service.uow(), caller.party, notice_id)
 
     @router.get("/notices", tags=["notices"], summary="Every notice the caller's party may see.")
     def get_notices(caller: Caller) -> list[dict[str, Any]]:
@@ -200,7 +222,26 @@ def _v1(service: Service) -> APIRouter:
     return router
 
 
-def _file(service: Service, caller: Officer, body: dict[str, Any]) -> dict[str, Any]:
+async def _collection(request: Request) -> dict[str, Any]:
+    """The request body as a decoded JSON object, refused unread beyond :data:`MAX_BODY_BYTES`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise InvalidInput(f"larger than {MAX_BODY_BYTES} bytes", field="body")
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidInput(f"larger than {MAX_BODY_BYTES} bytes", field="body")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"not valid JSON: {exc}", field="body") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("must be a GeoJSON FeatureCollection", field="body")
+    return body
+
+
+def _file(
+    service: Service, caller: Officer, body: dict[str, Any], amends: int | None
+) -> dict[str, Any]:
     features = body.get("features")
     for f in features if isinstance(features, list) else ():
         props = f.get("properties") if isinstance(f, dict) else None
@@ -209,7 +250,14 @@ def _file(service: Service, caller: Officer, body: dict[str, Any]) -> dict[str, 
     notices = parse_notices(body)
     if len(notices) != 1:
         raise InvalidInput(f"holds {len(notices)} notices; file one at a time", field="features")
-    filed = file_notices(service.uow(), notices, service.agreement, now=service.clock(), by=caller)
+    if amends is None:
+        filed = file_notices(
+            service.uow(), notices, service.agreement, now=service.clock(), by=caller
+        )
+    else:
+        filed = amend_notice(
+            service.uow(), amends, notices[0], service.agreement, now=service.clock(), by=caller
+        )
     service.feed.wake()
     stored = notice_for(service.uow(), caller.party, filed.notice_ids[0])
     mine = {c["id"]: c for c in conflicts_for(service.uow(), caller.party)}

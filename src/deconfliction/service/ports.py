@@ -77,7 +77,28 @@ class AgreementRepository(ABC):
         """The ids of the agreement's parties."""
 
 
+@dataclass(frozen=True, slots=True)
+class StoredNotice:
+    """A stored notice version, without its volumes."""
+
+    id: int
+    ref: str
+    party: str
+    version: int
+    status: str  # active | superseded | cancelled
+    shared_with: tuple[str, ...] | None
+
+
 class NoticeRepository(ABC):
+    @abstractmethod
+    def get(self, notice_id: int) -> StoredNotice | None:
+        """One stored notice version, or None."""
+
+    @abstractmethod
+    def deactivate(self, notice_id: int, status: str) -> set[str]:
+        """Mark an active notice ``status`` and take its volumes out of the index, so they are
+        never candidates again; returns the parties of the conflicts its volumes had."""
+
     @abstractmethod
     def on_file(self, keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which of these (party, ref) pairs already name a stored notice."""
@@ -97,6 +118,8 @@ class NoticeRepository(ABC):
         filed_at: datetime,
         late: Sequence[bool],
         filed_by: int | None = None,
+        version: int = 1,
+        supersedes: int | None = None,
         progress: Progress | None = None,
     ) -> tuple[IntArray, IntArray]:
         """Store the notices and their prepared volumes (``items``, in notice order) and index

@@ -6,7 +6,7 @@ input) runs before the transaction begins, so bad input is refused without touch
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,6 +14,8 @@ from deconfliction.agreement import Agreement, Separation, loads_agreement
 from deconfliction.errors import (
     DuplicateNotice,
     Forbidden,
+    InvalidInput,
+    NotFound,
     NoticeError,
     NotInitialised,
     StoreError,
@@ -21,7 +23,7 @@ from deconfliction.errors import (
 from deconfliction.ingest.geojson import volume_feature
 from deconfliction.officers import Officer
 from deconfliction.service import audience
-from deconfliction.service.ports import Found, Progress, UnitOfWork
+from deconfliction.service.ports import Found, Progress, StoredNotice, UnitOfWork
 from deconfliction.service.recorder import OPERATOR, Recorder
 from deconfliction.strategic.detect import (
     Conflict,
@@ -31,7 +33,7 @@ from deconfliction.strategic.detect import (
     find_conflicts,
     prepare_many,
 )
-from deconfliction.strategic.notice import Notice
+from deconfliction.strategic.notice import Activity, Notice
 from deconfliction.types import IntArray
 
 
@@ -156,12 +158,30 @@ def _record_notices(
     ids: Sequence[int],
     late: Sequence[bool],
     parties: Sequence[str],
+    *,
+    amends: StoredNotice | None = None,
+    watchers: Collection[str] = (),
 ) -> None:
+    """Entries for stored notices: filed (or amended, naming the version it supersedes), their
+    remarks for the owner, and that they came late for everyone."""
     for n, notice_id, is_late in zip(notices, ids, late, strict=True):
         head = {"id": notice_id, "ref": n.ref, "party": n.party, "activity": n.activity.value}
         features = [volume_feature(n, v) for v in n.volumes]
-        body = {**head, "version": 1, "late": is_late, "features": features}
-        log.record("notice.filed", body, audience=audience.notice(n, parties))
+        version = (
+            {"version": 1}
+            if amends is None
+            else {
+                "version": amends.version + 1,
+                "supersedes": amends.id,
+            }
+        )
+        body = {**head, **version, "late": is_late, "features": features}
+        readers = audience.notice(n, parties)
+        if amends is None:
+            log.record("notice.filed", body, audience=readers)
+        else:
+            before = audience.notice(_as_notice(amends), parties)
+            log.record("notice.amended", body, audience={*readers, *before, *watchers})
         if n.remarks:
             remarks = {"id": notice_id, "remarks": n.remarks}
             log.record("notice.remarks", remarks, audience=audience.owner(n.party))
@@ -170,6 +190,11 @@ def _record_notices(
             log.record(
                 "notice.late", {**head, "starts": starts}, audience=audience.everyone(parties)
             )
+
+
+def _as_notice(stored: StoredNotice) -> Notice:
+    """Enough of a stored notice for :func:`audience.notice` (owner and sharing)."""
+    return Notice(stored.ref, stored.party, Activity.AIR, (), shared_with=stored.shared_with)
 
 
 def _record_conflicts(
@@ -193,6 +218,93 @@ def _record_conflicts(
         body["a_volume"] = feature(f.volume_a, c.a)
         body["b_volume"] = feature(f.volume_b, c.b)
         log.record("conflict.found", body, audience=audience.conflict(c.a.party, c.b.party))
+
+
+def amend_notice(
+    uow: UnitOfWork,
+    notice_id: int,
+    notice: Notice,
+    agreement: Agreement,
+    *,
+    now: datetime,
+    by: Officer | None = None,
+) -> Filed:
+    """Replace an active notice by a new version (same reference), checked like a new filing.
+
+    The old version stops being a candidate at once; its conflicts stay on record. The parties
+    that saw the old version or had conflicts with it are told which version supersedes it.
+    """
+    check_parties([notice], agreement)
+    if by is not None:
+        _may_file(by, [notice])
+    items = prepare_many([notice])
+    late = [_late(notice, agreement, now)]
+    sep = agreement.separation
+    with uow:
+        head = uow.lock_ledger()
+        old = _own_active(uow, notice_id, by)
+        if notice.ref != old.ref or notice.party != old.party:
+            raise InvalidInput(f"an amendment keeps the reference {old.ref!r}", field="notice")
+        watchers = uow.notices.deactivate(notice_id, "superseded")
+        near = uow.notices.near(items, sep)
+        notice_ids, ids = uow.notices.add(
+            [notice],
+            items,
+            filed_at=now,
+            late=late,
+            filed_by=by and by.id,
+            version=old.version + 1,
+            supersedes=old.id,
+        )
+        found = _found(items, ids, near.stored, near.ids, near.i, near.j, sep)
+        conflict_ids = uow.conflicts.add(found, found_at=now)
+        log = Recorder(head, at=now, actor=by.actor if by else OPERATOR)
+        parties = [p.id for p in agreement.parties]
+        _record_notices(
+            log, [notice], notice_ids.tolist(), late, parties, amends=old, watchers=watchers
+        )
+        features = uow.notices.volume_features({f.volume_a for f in found})
+        _record_conflicts(log, found, conflict_ids.tolist(), [notice], features)
+        uow.ledger.add(log.entries)
+        uow.commit()
+    return Filed(
+        notice_ids.tolist(),
+        late,
+        [f.conflict for f in found],
+        conflict_ids.tolist(),
+        log.entries[-1].seq,
+    )
+
+
+def cancel_notice(
+    uow: UnitOfWork, notice_id: int, agreement: Agreement, *, now: datetime, by: Officer | None
+) -> int:
+    """End an active notice: its volumes stop being candidates, its conflicts stay on record,
+    and everyone who saw it or had a conflict with it is told. Returns the entry's sequence."""
+    if by is not None and not by.role.acts:
+        raise Forbidden("an observer cannot cancel notices")
+    with uow:
+        head = uow.lock_ledger()
+        old = _own_active(uow, notice_id, by)
+        watchers = uow.notices.deactivate(notice_id, "cancelled")
+        log = Recorder(head, at=now, actor=by.actor if by else OPERATOR)
+        parties = [p.id for p in agreement.parties]
+        readers = {*audience.notice(_as_notice(old), parties), *watchers}
+        body = {"id": old.id, "ref": old.ref, "party": old.party, "version": old.version}
+        entry = log.record("notice.cancelled", body, audience=readers)
+        uow.ledger.add(log.entries)
+        uow.commit()
+    return entry.seq
+
+
+def _own_active(uow: UnitOfWork, notice_id: int, by: Officer | None) -> StoredNotice:
+    """The active notice ``notice_id`` of ``by``'s party (the operator may touch any)."""
+    old = uow.notices.get(notice_id)
+    if old is None or (by is not None and old.party != by.party):
+        raise NotFound(f"no notice {notice_id} of yours", field="id")
+    if old.status != "active":
+        raise InvalidInput(f"notice {notice_id} is already {old.status}", field="id")
+    return old
 
 
 def list_conflicts(uow: UnitOfWork) -> list[Conflict]:

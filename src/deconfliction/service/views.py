@@ -17,7 +17,7 @@ from deconfliction.service import audience
 from deconfliction.service.ports import UnitOfWork
 from deconfliction.service.recorder import Recorder
 
-NOTICE_KINDS = ("notice.filed", "notice.remarks")
+NOTICE_KINDS = ("notice.filed", "notice.amended", "notice.cancelled", "notice.remarks")
 CONFLICT_KINDS = ("conflict.found", "conflict.acknowledged")
 MAX_EVENTS = 1000
 
@@ -28,10 +28,23 @@ def notices_for(uow: UnitOfWork, party: str) -> list[dict[str, Any]]:
         entries = tx.ledger.of_kinds(party, NOTICE_KINDS)
     notices: dict[int, dict[str, Any]] = {}
     for e in entries:
-        if e.kind == "notice.filed":
-            notices[e.payload["id"]] = {**e.payload, "filed_at": _utc(e.at), "seq": e.seq}
-        elif e.payload["id"] in notices:
-            notices[e.payload["id"]]["remarks"] = e.payload["remarks"]
+        known = notices.get(e.payload["id"])
+        if e.kind in ("notice.filed", "notice.amended"):
+            notices[e.payload["id"]] = {
+                **e.payload,
+                "status": "active",
+                "filed_at": _utc(e.at),
+                "seq": e.seq,
+            }
+            old = notices.get(e.payload.get("supersedes", -1))
+            if old is not None:
+                old["status"] = "superseded"
+        elif known is None:
+            continue  # e.g. told of a cancellation by a conflict, never shown the notice
+        elif e.kind == "notice.cancelled":
+            known["status"] = "cancelled"
+        else:
+            known["remarks"] = e.payload["remarks"]
     return list(notices.values())
 
 

@@ -27,6 +27,7 @@ from deconfliction.service.ports import (
     NoticeRepository,
     Progress,
     StoredAgreement,
+    StoredNotice,
 )
 from deconfliction.store import candidates
 from deconfliction.store.tables import (
@@ -164,15 +165,18 @@ class SqlNoticeRepository(NoticeRepository):
         filed_at: datetime,
         late: Sequence[bool],
         filed_by: int | None = None,
+        version: int = 1,
+        supersedes: int | None = None,
         progress: Progress | None = None,
     ) -> tuple[IntArray, IntArray]:
         notice_base, volume_base = self._next_ids()
+        first = {"version": version, "supersedes": supersedes, "filed_by": filed_by}
         ids = volume_base + np.arange(len(items), dtype=np.int64)
         reg_keys, reg_owner = cells.register(extents(items))
         total = len(notices) + len(items) + len(reg_keys)
         done = 0
         for insert, rows in (
-            (INSERT_NOTICE, _notice_rows(notices, notice_base, filed_at, late, filed_by)),
+            (INSERT_NOTICE, _notice_rows(notices, notice_base, filed_at, late, first)),
             (INSERT_VOLUME, _volume_rows(notices, items, notice_base, volume_base)),
             (INSERT_CELL, _cell_rows(items, ids, reg_keys, reg_owner)),
         ):
@@ -183,6 +187,41 @@ class SqlNoticeRepository(NoticeRepository):
                     progress("store", done, total)
         self._add_levels(cells.levels_in(reg_keys))
         return notice_base + np.arange(len(notices), dtype=np.int64), ids
+
+    def get(self, notice_id: int) -> StoredNotice | None:
+        n = notice.c
+        query = sa.select(n.id, n.ref, n.party_id, n.version, n.status, n.shared_with).where(
+            n.id == notice_id
+        )
+        row = self.conn.execute(query).first()
+        if row is None:
+            return None
+        shared = json.loads(row.shared_with)
+        return StoredNotice(
+            row.id,
+            row.ref,
+            row.party_id,
+            row.version,
+            row.status,
+            None if shared is None else tuple(shared),
+        )
+
+    def deactivate(self, notice_id: int, status: str) -> set[str]:
+        self.conn.execute(notice.update().where(notice.c.id == notice_id).values(status=status))
+        volumes = sa.select(volume.c.id).where(volume.c.notice_id == notice_id)
+        self.conn.execute(volume_cell.delete().where(volume_cell.c.volume_id.in_(volumes)))
+        touched = sa.or_(conflict.c.volume_a.in_(volumes), conflict.c.volume_b.in_(volumes))
+        others = (
+            sa.select(notice.c.party_id)
+            .distinct()
+            .join_from(volume, notice, volume.c.notice_id == notice.c.id)
+            .join(
+                conflict,
+                sa.or_(conflict.c.volume_a == volume.c.id, conflict.c.volume_b == volume.c.id),
+            )
+            .where(touched)
+        )
+        return set(self.conn.execute(others).scalars())
 
     def volume_features(self, ids: Collection[int]) -> dict[int, dict[str, Any]]:
         """Stored volumes as GeoJSON features (without remarks), by volume id."""
@@ -224,7 +263,7 @@ def _notice_rows(
     base: int,
     filed_at: datetime,
     late: Sequence[bool],
-    filed_by: int | None,
+    version: dict[str, Any],
 ) -> Iterator[Row]:
     for k, (n, is_late) in enumerate(zip(notices, late, strict=True)):
         yield {
@@ -235,11 +274,9 @@ def _notice_rows(
             "remarks": n.remarks,
             "status": "active",
             "filed_at": filed_at,
-            "version": 1,
-            "supersedes": None,
             "shared_with": json.dumps(None if n.shared_with is None else list(n.shared_with)),
             "late": is_late,
-            "filed_by": filed_by,
+            **version,
         }
 
 
