@@ -31,6 +31,7 @@ from deconfliction.service.views import (
     acknowledge_conflict,
     conflicts_for,
     events_for,
+    filed_view,
     notice_for,
     notices_for,
 )
@@ -259,9 +260,7 @@ def _file(
             service.uow(), amends, notices[0], service.agreement, now=service.clock(), by=caller
         )
     service.feed.wake()
-    stored = notice_for(service.uow(), caller.party, filed.notice_ids[0])
-    mine = {c["id"]: c for c in conflicts_for(service.uow(), caller.party)}
-    return {"notice": stored, "conflicts": [mine[i] for i in filed.conflict_ids if i in mine]}
+    return filed_view(filed.entries, caller.party)
 
 
 async def _stream(service: Service, party: str, cursor: int) -> AsyncIterator[dict[str, str]]:

@@ -21,6 +21,7 @@ from deconfliction.errors import (
     StoreError,
 )
 from deconfliction.ingest.geojson import volume_feature
+from deconfliction.ledger import Entry
 from deconfliction.officers import Officer
 from deconfliction.service import audience
 from deconfliction.service.ports import Found, Progress, StoredNotice, UnitOfWork
@@ -83,7 +84,12 @@ class Filed:
     late: list[bool]
     conflicts: list[Conflict]
     conflict_ids: list[int]
-    seq: int
+    entries: list[Entry]
+
+    @property
+    def seq(self) -> int:
+        """The last ledger sequence number the filing wrote."""
+        return self.entries[-1].seq
 
 
 def file_notices(
@@ -131,11 +137,7 @@ def file_notices(
         uow.ledger.add(log.entries)
         uow.commit()
     return Filed(
-        notice_ids.tolist(),
-        late,
-        [f.conflict for f in found],
-        conflict_ids.tolist(),
-        log.entries[-1].seq if log.entries else head.seq,
+        notice_ids.tolist(), late, [f.conflict for f in found], conflict_ids.tolist(), log.entries
     )
 
 
@@ -268,11 +270,7 @@ def amend_notice(
         uow.ledger.add(log.entries)
         uow.commit()
     return Filed(
-        notice_ids.tolist(),
-        late,
-        [f.conflict for f in found],
-        conflict_ids.tolist(),
-        log.entries[-1].seq,
+        notice_ids.tolist(), late, [f.conflict for f in found], conflict_ids.tolist(), log.entries
     )
 
 

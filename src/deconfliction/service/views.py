@@ -30,12 +30,7 @@ def notices_for(uow: UnitOfWork, party: str) -> list[dict[str, Any]]:
     for e in entries:
         known = notices.get(e.payload["id"])
         if e.kind in ("notice.filed", "notice.amended"):
-            notices[e.payload["id"]] = {
-                **e.payload,
-                "status": "active",
-                "filed_at": _utc(e.at),
-                "seq": e.seq,
-            }
+            notices[e.payload["id"]] = notice_view(e)
             old = notices.get(e.payload.get("supersedes", -1))
             if old is not None:
                 old["status"] = "superseded"
@@ -46,6 +41,31 @@ def notices_for(uow: UnitOfWork, party: str) -> list[dict[str, Any]]:
         else:
             known["remarks"] = e.payload["remarks"]
     return list(notices.values())
+
+
+def notice_view(entry: Entry) -> dict[str, Any]:
+    """A notice as its ``notice.filed`` or ``notice.amended`` entry tells it."""
+    return {**entry.payload, "status": "active", "filed_at": _utc(entry.at), "seq": entry.seq}
+
+
+def conflict_view(entry: Entry) -> dict[str, Any]:
+    """A conflict as its ``conflict.found`` entry tells it, before any acknowledgement."""
+    return {**entry.payload, "found_at": _utc(entry.at), "acknowledged": {}}
+
+
+def filed_view(entries: list[Entry], party: str) -> dict[str, Any]:
+    """What a filing wrote, as the filing party sees it: the notice (with its remarks) and the
+    conflicts it brought, from the entries themselves rather than a fresh read of the ledger."""
+    notice = next(notice_view(e) for e in entries if e.kind in ("notice.filed", "notice.amended"))
+    for e in entries:
+        if e.kind == "notice.remarks" and party in e.audience:
+            notice["remarks"] = e.payload["remarks"]
+    conflicts = [conflict_view(e) for e in entries if e.kind == "conflict.found"]
+    return {"notice": notice, "conflicts": [c for c in conflicts if _involves(c, party)]}
+
+
+def _involves(conflict: dict[str, Any], party: str) -> bool:
+    return party in (conflict["a"]["party"], conflict["b"]["party"])
 
 
 def notice_for(uow: UnitOfWork, party: str, notice_id: int) -> dict[str, Any]:
@@ -62,8 +82,7 @@ def conflicts_for(uow: UnitOfWork, party: str) -> list[dict[str, Any]]:
     conflicts: dict[int, dict[str, Any]] = {}
     for e in entries:
         if e.kind == "conflict.found":
-            body = {**e.payload, "found_at": _utc(e.at), "acknowledged": {}}
-            conflicts[e.payload["id"]] = body
+            conflicts[e.payload["id"]] = conflict_view(e)
         elif e.payload["id"] in conflicts:
             ack = {"officer": e.payload["officer"], "at": _utc(e.at)}
             conflicts[e.payload["id"]]["acknowledged"][e.payload["party"]] = ack
