@@ -24,9 +24,10 @@ from deconfliction.errors import InvalidInput
 from deconfliction.ingest.geojson import parse_notices
 from deconfliction.ledger import Entry, to_json
 from deconfliction.officers import Officer
-from deconfliction.service import file_notices, stored_agreement
+from deconfliction.service import stored_agreement
+from deconfliction.service.filer import Filer
 from deconfliction.service.officers import authenticate
-from deconfliction.service.use_cases import amend_notice, cancel_notice
+from deconfliction.service.use_cases import amend_notice, cancel_notice, prepare_filing
 from deconfliction.service.views import (
     acknowledge_conflict,
     conflicts_for,
@@ -60,6 +61,7 @@ class Service:
         self.feed = Feed()
         self.clock = clock
         self._agreement: Agreement | None = None
+        self.filer = Filer(self.uow, lambda: self.agreement, clock)
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, cache=self.cache)
@@ -252,9 +254,8 @@ def _file(
     if len(notices) != 1:
         raise InvalidInput(f"holds {len(notices)} notices; file one at a time", field="features")
     if amends is None:
-        filed = file_notices(
-            service.uow(), notices, service.agreement, now=service.clock(), by=caller
-        )
+        filing = prepare_filing(notices, service.agreement, now=service.clock(), by=caller)
+        filed = service.filer.file(filing)
     else:
         filed = amend_notice(
             service.uow(), amends, notices[0], service.agreement, now=service.clock(), by=caller

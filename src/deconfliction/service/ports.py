@@ -117,7 +117,7 @@ class NoticeRepository(ABC):
         *,
         filed_at: datetime,
         late: Sequence[bool],
-        filed_by: int | None = None,
+        filed_by: Sequence[int | None] | None = None,
         version: int = 1,
         supersedes: int | None = None,
         progress: Progress | None = None,

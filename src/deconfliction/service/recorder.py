@@ -7,7 +7,8 @@ decided here and nowhere else: see :mod:`deconfliction.service.audience`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,15 @@ class Recorder:
         self.actor = actor
         self.entries: list[Entry] = []
         self._seq, self._hash = head.seq, head.hash
+
+    @contextmanager
+    def acting(self, actor: str) -> Iterator[None]:
+        """Record as ``actor`` within the block (a group commit records for several officers)."""
+        before, self.actor = self.actor, actor
+        try:
+            yield
+        finally:
+            self.actor = before
 
     def record(self, kind: str, payload: dict[str, Any], *, audience: Iterable[str]) -> Entry:
         entry = entry_after(

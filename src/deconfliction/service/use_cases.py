@@ -92,6 +92,29 @@ class Filed:
         return self.entries[-1].seq
 
 
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """Notices checked and ready to store, and who files them (None: the operator)."""
+
+    notices: Sequence[Notice]
+    items: list[Prepared]
+    late: list[bool]
+    by: Officer | None
+
+
+def prepare_filing(
+    notices: Sequence[Notice], agreement: Agreement, *, now: datetime, by: Officer | None = None
+) -> Filing:
+    """Everything that can be checked without the store: parties, rights, references repeated
+    within the filing, every volume (errors name notice, volume and field); and lateness."""
+    check_parties(notices, agreement)
+    if by is not None:
+        _may_file(by, notices)
+    unique_keys(notices)
+    late = [_late(n, agreement, now) for n in notices]
+    return Filing(notices, prepare_many(notices), late, by)
+
+
 def file_notices(
     uow: UnitOfWork,
     notices: Sequence[Notice],
@@ -110,35 +133,103 @@ def file_notices(
     moment still find each other. A notice whose first volume starts sooner than the agreement's
     notice period for its activity is stored, marked late, and every party is told.
     """
-    check_parties(notices, agreement)
-    if by is not None:
-        _may_file(by, notices)
-    keys = unique_keys(notices)
-    items = prepare_many(notices)
-    late = [_late(n, agreement, now) for n in notices]
+    filing = prepare_filing(notices, agreement, now=now, by=by)
+    (result,) = _store(uow, [filing], agreement, now=now, alone=True, progress=progress)
+    assert isinstance(result, Filed)  # alone: a failure was raised
+    return result
+
+
+def file_each(
+    uow: UnitOfWork, filings: Sequence[Filing], agreement: Agreement, *, now: datetime
+) -> list[Filed | DuplicateNotice]:
+    """Group commit: store many filings in one transaction, each kept or refused on its own (a
+    reference already on file, or taken by an earlier filing of the batch, refuses only that
+    filing). One lock, one candidate query and one commit serve them all; the result is the same
+    as filing them one after the other in the given order."""
+    return _store(uow, filings, agreement, now=now, alone=False)
+
+
+def _store(
+    uow: UnitOfWork,
+    filings: Sequence[Filing],
+    agreement: Agreement,
+    *,
+    now: datetime,
+    alone: bool,
+    progress: Progress | None = None,
+) -> list[Filed | DuplicateNotice]:
     sep = agreement.separation
     with uow:
         head = uow.lock_ledger()
-        taken = uow.notices.on_file(keys)
-        if taken:
-            party, ref = min(taken)
-            raise DuplicateNotice(party, ref)
+        outcome = _refuse_taken(uow, filings, raise_first=alone)
+        kept = [k for k, f in enumerate(filings) if outcome[k] is None]
+        notices = [n for k in kept for n in filings[k].notices]
+        items = [p for k in kept for p in filings[k].items]
+        late = [x for k in kept for x in filings[k].late]
+        filer = [k for k in kept for _ in filings[k].notices]  # the filing of each notice
+        by = [filings[k].by for k in filer]
         near = uow.notices.near(items, sep, progress=progress)
         notice_ids, ids = uow.notices.add(
-            notices, items, filed_at=now, late=late, filed_by=by and by.id, progress=progress
+            notices,
+            items,
+            filed_at=now,
+            late=late,
+            filed_by=[b.id if b else None for b in by],
+            progress=progress,
         )
         found = _found(items, ids, near.stored, near.ids, near.i, near.j, sep)
-        conflict_ids = uow.conflicts.add(found, found_at=now)
-        log = Recorder(head, at=now, actor=by.actor if by else OPERATOR)
-        parties = [p.id for p in agreement.parties]
-        _record_notices(log, notices, notice_ids.tolist(), late, parties)
+        conflict_ids = uow.conflicts.add(found, found_at=now).tolist()
         features = uow.notices.volume_features({f.volume_a for f in found})
-        _record_conflicts(log, found, conflict_ids.tolist(), notices, features)
+        log = Recorder(head, at=now, actor=OPERATOR)
+        parties = [p.id for p in agreement.parties]
+        # each volume's filing, to give each conflict to the filing that brought it (volume b)
+        of_volume = [filer[i] for i in _notice_of_items(notices)]
+        volume_filing = dict(zip(ids.tolist(), of_volume, strict=True))
+        for k in kept:
+            f, mine = filings[k], [i for i, owner in enumerate(filer) if owner == k]
+            ours = [c for c, x in enumerate(found) if volume_filing[x.volume_b] == k]
+            start = len(log.entries)
+            with log.acting(f.by.actor if f.by else OPERATOR):
+                _record_notices(log, f.notices, [int(notice_ids[i]) for i in mine], f.late, parties)
+                _record_conflicts(
+                    log,
+                    [found[c] for c in ours],
+                    [conflict_ids[c] for c in ours],
+                    notices,
+                    features,
+                )
+            outcome[k] = Filed(
+                [int(notice_ids[i]) for i in mine],
+                list(f.late),
+                [found[c].conflict for c in ours],
+                [conflict_ids[c] for c in ours],
+                log.entries[start:],
+            )
         uow.ledger.add(log.entries)
         uow.commit()
-    return Filed(
-        notice_ids.tolist(), late, [f.conflict for f in found], conflict_ids.tolist(), log.entries
-    )
+    return outcome  # type: ignore[return-value]  # every slot is filled
+
+
+def _refuse_taken(
+    uow: UnitOfWork, filings: Sequence[Filing], *, raise_first: bool
+) -> list[Filed | DuplicateNotice | None]:
+    """Refuse each filing with a reference already on file or taken earlier in the batch."""
+    taken = uow.notices.on_file({(n.party, n.ref) for f in filings for n in f.notices})
+    outcome: list[Filed | DuplicateNotice | None] = [None] * len(filings)
+    for k, f in enumerate(filings):
+        keys = {(n.party, n.ref) for n in f.notices}
+        clash = keys & taken
+        if clash:
+            outcome[k] = DuplicateNotice(*min(clash))
+            if raise_first:
+                raise outcome[k]  # type: ignore[misc]
+        taken |= keys
+    return outcome
+
+
+def _notice_of_items(notices: Sequence[Notice]) -> list[int]:
+    """For each volume, in order, the index of its notice."""
+    return [k for k, n in enumerate(notices) for _ in n.volumes]
 
 
 def _may_file(by: Officer, notices: Sequence[Notice]) -> None:
@@ -254,7 +345,7 @@ def amend_notice(
             items,
             filed_at=now,
             late=late,
-            filed_by=by and by.id,
+            filed_by=[by.id if by else None],
             version=old.version + 1,
             supersedes=old.id,
         )

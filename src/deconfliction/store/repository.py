@@ -164,19 +164,20 @@ class SqlNoticeRepository(NoticeRepository):
         *,
         filed_at: datetime,
         late: Sequence[bool],
-        filed_by: int | None = None,
+        filed_by: Sequence[int | None] | None = None,
         version: int = 1,
         supersedes: int | None = None,
         progress: Progress | None = None,
     ) -> tuple[IntArray, IntArray]:
         notice_base, volume_base = self._next_ids()
-        first = {"version": version, "supersedes": supersedes, "filed_by": filed_by}
+        first = {"version": version, "supersedes": supersedes}
+        by = list(filed_by) if filed_by is not None else [None] * len(notices)
         ids = volume_base + np.arange(len(items), dtype=np.int64)
         reg_keys, reg_owner = cells.register(extents(items))
         total = len(notices) + len(items) + len(reg_keys)
         done = 0
         for insert, rows in (
-            (INSERT_NOTICE, _notice_rows(notices, notice_base, filed_at, late, first)),
+            (INSERT_NOTICE, _notice_rows(notices, notice_base, filed_at, late, by, first)),
             (INSERT_VOLUME, _volume_rows(notices, items, notice_base, volume_base)),
             (INSERT_CELL, _cell_rows(items, ids, reg_keys, reg_owner)),
         ):
@@ -231,7 +232,10 @@ class SqlNoticeRepository(NoticeRepository):
             params = {"ids": wanted[lo : lo + candidates.CHUNK]}
             for row in self.conn.execute(VOLUMES, params):
                 volume_ = Volume(
-                    outline_from_json(row.outline), row.lower_m, row.upper_m, row.start_at,
+                    outline_from_json(row.outline),
+                    row.lower_m,
+                    row.upper_m,
+                    row.start_at,
                     row.end_at,
                 )
                 owner = Notice(row.ref, row.party_id, Activity(row.activity), (volume_,))
@@ -263,9 +267,10 @@ def _notice_rows(
     base: int,
     filed_at: datetime,
     late: Sequence[bool],
+    filed_by: Sequence[int | None],
     version: dict[str, Any],
 ) -> Iterator[Row]:
-    for k, (n, is_late) in enumerate(zip(notices, late, strict=True)):
+    for k, (n, is_late, by) in enumerate(zip(notices, late, filed_by, strict=True)):
         yield {
             "id": base + k,
             "party_id": n.party,
@@ -276,6 +281,7 @@ def _notice_rows(
             "filed_at": filed_at,
             "shared_with": json.dumps(None if n.shared_with is None else list(n.shared_with)),
             "late": is_late,
+            "filed_by": by,
             **version,
         }
 

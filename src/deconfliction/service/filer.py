@@ -1,0 +1,76 @@
+"""Group commit for a service process: filings that arrive together share one transaction.
+
+Each request thread validates its own notices (:func:`prepare_filing`) and queues them; one
+writer thread takes everything queued, files it with :func:`file_each` (one lock, one candidate
+query, one durable commit) and hands each thread its own result. Under load that turns N commits
+into one; alone, a filing waits for nobody. A failure of the whole transaction (the database
+gone, say) is every waiting filing's failure, and nothing of it is stored.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from deconfliction.agreement import Agreement
+from deconfliction.service.ports import UnitOfWork
+from deconfliction.service.use_cases import Filed, Filing, file_each
+
+MAX_BATCH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    filing: Filing
+    done: Future[Filed] = field(default_factory=Future)
+
+
+class Filer:
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        agreement: Callable[[], Agreement],
+        clock: Callable[[], datetime],
+        *,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        self._uow, self._agreement, self._clock = uow, agreement, clock
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Request] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="filer", daemon=True)
+        self._thread.start()
+
+    def file(self, filing: Filing) -> Filed:
+        """Store ``filing`` (in a shared transaction) and return what it stored, or raise."""
+        request = _Request(filing)
+        self._queue.put(request)
+        return request.done.result()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self._max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._file(batch)
+
+    def _file(self, batch: list[_Request]) -> None:
+        try:
+            results = file_each(
+                self._uow(), [r.filing for r in batch], self._agreement(), now=self._clock()
+            )
+        except BaseException as exc:  # the transaction failed: every filing in it failed
+            for r in batch:
+                r.done.set_exception(exc)
+            return
+        for r, result in zip(batch, results, strict=True):
+            if isinstance(result, Filed):
+                r.done.set_result(result)
+            else:
+                r.done.set_exception(result)

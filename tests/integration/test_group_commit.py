@@ -1,0 +1,81 @@
+"""Group commit: many filings in one transaction, each kept or refused on its own, with the same
+result as filing them one after the other."""
+
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+from support import NOW, circle, notice, random_notices, volume
+
+from deconfliction.agreement import Agreement
+from deconfliction.errors import DuplicateNotice
+from deconfliction.ledger import verify
+from deconfliction.service import file_notices, list_conflicts
+from deconfliction.service.filer import Filer
+from deconfliction.service.use_cases import Filed, file_each, prepare_filing
+from deconfliction.service.views import events_for
+from deconfliction.store import SqlUnitOfWork
+from deconfliction.strategic.detect import find_conflicts, prepare_many
+
+
+def test_each_filing_of_a_batch_is_kept_or_refused_on_its_own(
+    uow: SqlUnitOfWork, agreement: Agreement
+) -> None:
+    file_notices(uow, [notice("C-0", "coalition", volume(circle(30.0)))], agreement, now=NOW)
+    batch = [
+        [notice("C-1", "coalition", volume(circle()))],
+        [notice("R-1", "russia", volume(circle()))],
+        [notice("R-1", "russia", volume(circle(31.0)))],  # taken earlier in the batch
+        [notice("C-0", "coalition", volume(circle(32.0)))],  # already on file
+        [notice("T-1", "turkey", volume(circle(38.6)))],
+    ]
+    filings = [prepare_filing(ns, agreement, now=NOW) for ns in batch]
+    first, second, third, fourth, fifth = file_each(uow, filings, agreement, now=NOW)
+    assert isinstance(first, Filed) and first.conflicts == []
+    assert isinstance(second, Filed)
+    assert [(c.a.notice, c.b.notice) for c in second.conflicts] == [("C-1", "R-1")]
+    assert isinstance(third, DuplicateNotice) and isinstance(fourth, DuplicateNotice)
+    assert isinstance(fifth, Filed)
+    assert sorted((c.a.notice, c.b.notice) for c in fifth.conflicts) == [
+        ("C-1", "T-1"),
+        ("R-1", "T-1"),
+    ]
+    assert len(list_conflicts(uow)) == 3
+    assert verify(events_for(uow, None, 0)).ok
+
+
+def test_a_batch_finds_what_one_by_one_finds(uow: SqlUnitOfWork, agreement: Agreement) -> None:
+    notices = random_notices(5, 90)
+    expected = find_conflicts(prepare_many(notices), agreement.separation)
+    filings = [prepare_filing([n], agreement, now=NOW) for n in notices]
+    found = []
+    for lo in range(0, len(filings), 16):
+        for result in file_each(uow, filings[lo : lo + 16], agreement, now=NOW):
+            assert isinstance(result, Filed)
+            found += result.conflicts
+    assert set(found) == set(expected) and len(found) == len(expected)
+
+
+def test_the_filer_batches_concurrent_filings_and_loses_none(
+    engine: sa.Engine, uow: SqlUnitOfWork, agreement: Agreement
+) -> None:
+    filer = Filer(lambda: SqlUnitOfWork(engine), lambda: agreement, lambda: NOW)
+    parties = ("coalition", "russia")
+    results: list[Filed] = []
+    barrier = threading.Barrier(16)
+
+    def file(k: int) -> None:
+        n = notice(f"N-{k}", parties[k % 2], volume(circle()))
+        barrier.wait(10)
+        results.append(filer.file(prepare_filing([n], agreement, now=NOW)))
+
+    threads = [threading.Thread(target=file, args=(k,)) for k in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(results) == 16
+    assert len(list_conflicts(uow)) == 8 * 8  # every coalition-russia pair, once
+    assert sum(len(r.conflicts) for r in results) == 64
+    assert verify(events_for(uow, None, 0)).ok
