@@ -18,6 +18,7 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
+import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,6 +39,7 @@ from deconfliction.ledger import (
     verify,
     view,
 )
+from deconfliction.ledger.canonical import canonical
 
 T0 = datetime(2015, 10, 21, 6, tzinfo=UTC)
 PARTIES = ("a", "b", "c")
@@ -453,3 +455,30 @@ def test_view__any_changed_byte_is_found_on_its_line_or_the_next(position: int, 
     line = VIEW_B.count(b"\n", 0, position) + 1
     data = _changed(VIEW_B, position, delta)
     assert _found_on_line(data, line) or (line < N and _found_on_line(data, line + 1))
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(json_values)
+def test_canonical__writes_exactly_what_rfc8785_writes(value: object) -> None:
+    assert canonical(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0.1, 1e-7, 1e-4, 123.456, 1e16, 1e21, 2.0**53, -0.0, 5e-324, 1.7976931348623157e308],
+)
+def test_canonical__floats_at_the_edges_of_plain_notation(value: float) -> None:
+    assert canonical({"x": value}) == rfc8785.dumps({"x": value})

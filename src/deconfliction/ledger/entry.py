@@ -25,9 +25,9 @@ from itertools import pairwise
 from typing import Any
 
 import orjson
-import rfc8785
 
 from deconfliction.errors import LedgerError
+from deconfliction.ledger.canonical import canonical
 
 GENESIS = "0" * 64
 """The ``prev`` of entry 1: there is no entry before it."""
@@ -135,7 +135,7 @@ def body_bytes(entry: Entry) -> bytes:
     >>> body_bytes(e)[:90]
     b'{"actor":"service","at":"2015-10-21T06:00:00.000000Z","audience":["a"],"kind":"ledger.open'
     """
-    return rfc8785.dumps(_checked(_body(entry)))
+    return canonical(_checked(_body(entry)))
 
 
 def entry_hash(entry: Entry) -> str:
@@ -185,7 +185,7 @@ def from_json(doc: Mapping[str, Any]) -> Entry | Stub:
 
 def dumps_lines(items: Iterable[Entry | Stub]) -> bytes:
     """JSON lines: the canonical JSON of each item, each line ending with a newline."""
-    return b"".join(rfc8785.dumps(to_json(item)) + b"\n" for item in items)
+    return b"".join(canonical(to_json(item)) + b"\n" for item in items)
 
 
 def loads_lines(data: bytes) -> list[Entry | Stub]:
@@ -211,7 +211,7 @@ def _line(raw: bytes, number: int) -> Entry | Stub:
         item = from_json(doc)
     except LedgerError as exc:
         raise LedgerError(f"{exc.reason} (line {number})", seq=exc.seq) from None
-    if rfc8785.dumps(to_json(item)) != raw:
+    if canonical(to_json(item)) != raw:
         raise LedgerError(f"not in canonical form, RFC 8785 (line {number})", seq=item.seq)
     return item
 
