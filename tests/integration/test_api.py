@@ -3,6 +3,7 @@ HTTP as a client sees them."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from support import AGREEMENT_TOML, NOW, T0
 
 from deconfliction.agreement import loads_agreement
+from deconfliction.api import app as app_module
 from deconfliction.api import create_app
 from deconfliction.ledger import Entry, from_json, verify
 from deconfliction.officers import Role
@@ -331,3 +333,14 @@ def test_an_amendment_keeps_the_reference(api: Api) -> None:
         headers=api.as_("coalition"),
     )
     assert other.status_code == 422 and other.json()["field"] == "notice"
+
+
+def test_a_revoked_token_stops_working_within_the_recheck_time(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "TOKEN_RECHECK_S", 0.05)
+    headers = api.as_("coalition", Role.ADMIN)  # officer 1
+    assert api.client.get("/v1/conflicts", headers=headers).status_code == 200
+    revoke_officer(api.uow, 1, by=None, now=NOW)
+    time.sleep(0.1)
+    assert api.client.get("/v1/conflicts", headers=headers).status_code == 401

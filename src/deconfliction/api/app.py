@@ -6,6 +6,7 @@ work (one connection, one transaction); the cache of rebuilt volumes is shared b
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -40,6 +41,10 @@ from deconfliction.settings import Settings
 from deconfliction.store import SqlUnitOfWork, create_engine
 from deconfliction.store.candidates import PreparedCache
 
+TOKEN_RECHECK_S = 1.0
+"""How long a token, once found valid, is trusted without looking again (revocation delay)."""
+MAX_TOKENS = 10_000
+
 MAX_BODY_BYTES = 1_000_000
 """A notice of 100 volumes of 1,000 vertices fits; anything bigger is refused unread."""
 
@@ -62,9 +67,23 @@ class Service:
         self.clock = clock
         self._agreement: Agreement | None = None
         self.filer = Filer(self.uow, lambda: self.agreement, clock)
+        self._tokens: dict[str, tuple[Officer, float]] = {}
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, cache=self.cache)
+
+    def officer(self, token: str | None) -> Officer:
+        """The token's officer, looked up at most once a :data:`TOKEN_RECHECK_S` per token, so
+        that a revocation takes effect within that time without a read on every request."""
+        now = time.monotonic()
+        known = self._tokens.get(token or "")
+        if known is not None and now - known[1] < TOKEN_RECHECK_S:
+            return known[0]
+        officer = authenticate(self.uow(), token)
+        if len(self._tokens) > MAX_TOKENS:
+            self._tokens.clear()
+        self._tokens[token or ""] = (officer, now)
+        return officer
 
     @property
     def agreement(self) -> Agreement:
@@ -114,7 +133,7 @@ def current_officer(
 ) -> Officer:
     """The officer whose bearer token came with the request (401 otherwise)."""
     service: Service = request.app.state.service
-    return authenticate(service.uow(), credentials.credentials if credentials else None)
+    return service.officer(credentials.credentials if credentials else None)
 
 
 Caller = Annotated[Officer, Depends(current_officer)]
