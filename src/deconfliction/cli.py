@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -422,11 +423,12 @@ def demo(
         finally:
             engine.dispose()
         url = f"http://{host}:{port}"
-        err.print(f"[bold]deconfliction demo[/] at {url}  (API docs: {url}/docs)")
-        err.print(f"{made.notices} notices filed, {made.conflicts} conflicts between the parties")
+        say = partial(err.print, highlight=False, soft_wrap=True)
+        say(f"[bold]deconfliction demo[/] at {url}  (API docs: {url}/docs)")
+        say(f"{made.notices} notices filed, {made.conflicts} conflicts between the parties")
         for party, (officer, token) in made.officers.items():
-            err.print(f"  {party:10s} officer {officer.id}: {token}", highlight=False)
-        err.print(f"  e.g. curl -H 'Authorization: Bearer <token>' {url}/v1/conflicts")
+            say(f"  {party:10s} officer {officer.id}: {token}")
+        say(f"  e.g. curl -H 'Authorization: Bearer <token>' {url}/v1/conflicts")
         _run_server(settings, host, port)
 
 

@@ -41,6 +41,14 @@ from deconfliction.settings import Settings
 from deconfliction.store import SqlUnitOfWork, create_engine
 from deconfliction.store.candidates import PreparedCache
 
+GEOJSON_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+"""The body of a filing: read raw (for the size limit and exact errors), documented here."""
+
 TOKEN_RECHECK_S = 1.0
 """How long a token, once found valid, is trusted without looking again (revocation delay)."""
 MAX_TOKENS = 10_000
@@ -147,12 +155,7 @@ def _v1(service: Service) -> APIRouter:
         status_code=201,
         tags=["notices"],
         summary="File one notice; answers with the stored notice and the conflicts it made.",
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            }
-        },
+        openapi_extra=GEOJSON_BODY,
         description="The body is a GeoJSON FeatureCollection in the DESIGN.md format, all of "
         "its features one notice of the caller's party (`party` may be left out). An optional "
         "top-level `shared_with` lists the parties that see it (default: all).",
@@ -166,12 +169,7 @@ def _v1(service: Service) -> APIRouter:
         status_code=201,
         tags=["notices"],
         summary="Replace an active notice of the caller's party by a new version.",
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            }
-        },
+        openapi_extra=GEOJSON_BODY,
         description="The body is the whole new version, as for filing, with the same `notice` "
         "reference. Answers with the new version (a new `id`, `supersedes` the old one) and the "
         "conflicts it made; the old version stops being checked against.",
