@@ -21,7 +21,13 @@ from deconfliction.agreement import Separation
 from deconfliction.geo.footprint import Box, footprint
 from deconfliction.geo.volume import Circle, Outline, Polygon, Volume
 from deconfliction.strategic import cells
-from deconfliction.strategic.detect import Prepared, extents, find_conflicts, prepare_many
+from deconfliction.strategic.detect import (
+    MAX_WINDOW_S,
+    Prepared,
+    extents,
+    find_conflicts,
+    prepare_many,
+)
 from deconfliction.strategic.notice import Activity, Notice
 
 from .oracle import boundary_samples, dense_ring, dist_m, reference_distance_m
@@ -132,12 +138,12 @@ def shares_a_key(x: Prepared, y: Prepared, horizontal_m: float, time_s: float) -
 
 
 Window = tuple[datetime, datetime]
-durations_s = st.floats(math.log(60.0), math.log(2 * 365 * 86_400.0)).map(math.exp)
+durations_s = st.floats(math.log(60.0), math.log(MAX_WINDOW_S)).map(math.exp)  # up to a year
 
 
 @st.composite
 def windows(draw: st.DrawFn, time_s: float) -> tuple[Window, Window]:
-    """Two windows (minutes to years long) whose gap is below ``time_s``, or that overlap."""
+    """Two windows (a minute to a year long) whose gap is below ``time_s``, or that overlap."""
     la, lb = draw(durations_s), draw(durations_s)
     a0 = T0 + timedelta(seconds=draw(st.floats(-1e8, 1e8)))
     a1 = a0 + timedelta(seconds=la)
@@ -210,7 +216,7 @@ def test_keys__are_non_negative_and_at_most_eight_per_volume() -> None:
     for k in range(200):
         lon, lat = float(rng.uniform(-180, 180)), float(rng.uniform(-89, 89))
         start = T0 + timedelta(seconds=float(rng.uniform(-1e9, 1e9)))
-        length = timedelta(seconds=float(math.exp(rng.uniform(0, math.log(1e8)))))
+        length = timedelta(seconds=float(math.exp(rng.uniform(0, math.log(MAX_WINDOW_S)))))
         radius = float(math.exp(rng.uniform(math.log(10.0), math.log(500_000.0))))
         items.append(prepared(Circle(lon, lat, radius), start, start + length, f"p{k % 3}"))
     registered, owner = cells.register(extents(items))

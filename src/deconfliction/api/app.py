@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -147,8 +148,49 @@ def current_officer(
 Caller = Annotated[Officer, Depends(current_officer)]
 
 
+MAX_ID = 2**31 - 1
+"""Ids are 32-bit in the store; a larger one cannot name anything (404 would need a query)."""
+MAX_SEQ = 2**62
+NoticeId = Annotated[int, Path(ge=1, le=MAX_ID)]
+ConflictId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": text,
+        "model": Problem,
+        "content": {"application/problem+json": {"schema": Problem.model_json_schema()}},
+    }
+    for status, text in (
+        (401, "No valid bearer token."),
+        (403, "The officer's role or party may not do this."),
+        (404, "Nothing of that id that the caller may see."),
+        (409, "The party already has a notice with that reference."),
+        (422, "Invalid input; `field` names where."),
+        (503, "The store is unavailable or not initialised."),
+    )
+}
+
+
+def _cursor(last_event_id: str | None, after: int) -> int:
+    """Where a feed resumes: after the ``Last-Event-ID`` it sends back, else after ``after``."""
+    if last_event_id and last_event_id.isascii() and last_event_id.isdigit():
+        return min(int(last_event_id), MAX_SEQ)
+    return after
+
+
 def _v1(service: Service) -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(responses=PROBLEMS)
 
     @router.post(
         "/notices",
@@ -174,7 +216,7 @@ def _v1(service: Service) -> APIRouter:
         "reference. Answers with the new version (a new `id`, `supersedes` the old one) and the "
         "conflicts it made; the old version stops being checked against.",
     )
-    async def amend(notice_id: int, request: Request, caller: Caller) -> dict[str, Any]:
+    async def amend(notice_id: NoticeId, request: Request, caller: Caller) -> dict[str, Any]:
         body = await _collection(request)
         return await run_in_threadpool(_file, service, caller, body, notice_id)
 
@@ -183,7 +225,7 @@ def _v1(service: Service) -> APIRouter:
         tags=["notices"],
         summary="End an active notice of the caller's party; its conflicts stay on record.",
     )
-    def cancel(notice_id: int, caller: Caller) -> dict[str, Any]:
+    def cancel(notice_id: NoticeId, caller: Caller) -> dict[str, Any]:
         cancel_notice(service.uow(), notice_id, service.agreement, now=service.clock(), by=caller)
         service.feed.wake()
         return notice_for(service.uow(), caller.party, notice_id)
@@ -193,7 +235,7 @@ def _v1(service: Service) -> APIRouter:
         return notices_for(service.uow(), caller.party)
 
     @router.get("/notices/{notice_id}", tags=["notices"], summary="One notice.")
-    def get_notice(notice_id: int, caller: Caller) -> dict[str, Any]:
+    def get_notice(notice_id: NoticeId, caller: Caller) -> dict[str, Any]:
         return notice_for(service.uow(), caller.party, notice_id)
 
     @router.get(
@@ -207,7 +249,7 @@ def _v1(service: Service) -> APIRouter:
         tags=["conflicts"],
         summary="Acknowledge a conflict for the caller's party.",
     )
-    def ack_conflict(conflict_id: int, caller: Caller) -> dict[str, Any]:
+    def ack_conflict(conflict_id: ConflictId, caller: Caller) -> dict[str, Any]:
         result = acknowledge_conflict(service.uow(), conflict_id, by=caller, now=service.clock())
         service.feed.wake()
         return result
@@ -219,7 +261,7 @@ def _v1(service: Service) -> APIRouter:
     )
     def get_events(
         caller: Caller,
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     ) -> list[dict[str, Any]]:
         return [to_json(e) for e in events_for(service.uow(), caller.party, after, limit)]
@@ -233,10 +275,10 @@ def _v1(service: Service) -> APIRouter:
     )
     async def feed(
         caller: Caller,
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
         last_event_id: Annotated[str | None, Header()] = None,
     ) -> EventSourceResponse:
-        cursor = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
+        cursor = _cursor(last_event_id, after)
         return EventSourceResponse(_stream(service, caller.party, cursor), ping=15)
 
     return router

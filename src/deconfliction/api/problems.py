@@ -39,9 +39,12 @@ STATUS: tuple[tuple[type[DeconflictionError], int, str], ...] = (
 )
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -70,7 +73,8 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
 
 
 async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-    return problem(exc.status_code, str(exc.detail), str(exc.detail))
+    """Starlette's own errors (404 route, 405 method with its ``Allow`` header, …)."""
+    return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)
 
 
 async def _bug(_: Request, exc: Exception) -> JSONResponse:

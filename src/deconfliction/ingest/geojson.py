@@ -253,6 +253,8 @@ def _notice(
     remarks = first.get("remarks", "")
     if not isinstance(remarks, str) or len(remarks) > 2000:
         raise NoticeError("must be text of at most 2000 characters", notice=ref, field="remarks")
+    if "\x00" in remarks:
+        raise NoticeError("must not contain NUL characters", notice=ref, field="remarks")
     others = None if shared is None else tuple(p for p in shared if p != party)
     return Notice(ref, party, activity, tuple(v for _, v in entries), remarks, others)
 

@@ -30,8 +30,8 @@ def add_officer(
     """A new officer of ``party`` and its token (shown this once; the store keeps its hash)."""
     _may_manage(by, party)
     name = name.strip()
-    if not 0 < len(name) <= 200:
-        raise InvalidInput("needs 1 to 200 characters", field="name")
+    if not 0 < len(name) <= 200 or "\x00" in name:
+        raise InvalidInput("needs 1 to 200 characters, none of them NUL", field="name")
     if not 1 <= level <= MAX_LEVEL:
         raise InvalidInput(f"must be 1 to {MAX_LEVEL}", field="level")
     token = new_token()

@@ -273,8 +273,13 @@ def _record_notices(
         if amends is None:
             log.record("notice.filed", body, audience=readers)
         else:
-            before = audience.notice(_as_notice(amends), parties)
-            log.record("notice.amended", body, audience={*readers, *before, *watchers})
+            log.record("notice.amended", body, audience=readers)
+            # who saw the old version or had a conflict with it learns that it is gone, and
+            # nothing of the new version unless it is shared with them
+            before = {*audience.notice(_as_notice(amends), parties), *watchers}
+            if before - set(readers):
+                gone = {"id": amends.id, "ref": amends.ref, "party": amends.party}
+                log.record("notice.superseded", gone, audience=before - set(readers))
         if n.remarks:
             remarks = {"id": notice_id, "remarks": n.remarks}
             log.record("notice.remarks", remarks, audience=audience.owner(n.party))

@@ -17,7 +17,13 @@ from deconfliction.service import audience
 from deconfliction.service.ports import UnitOfWork
 from deconfliction.service.recorder import Recorder
 
-NOTICE_KINDS = ("notice.filed", "notice.amended", "notice.cancelled", "notice.remarks")
+NOTICE_KINDS = (
+    "notice.filed",
+    "notice.amended",
+    "notice.superseded",
+    "notice.cancelled",
+    "notice.remarks",
+)
 CONFLICT_KINDS = ("conflict.found", "conflict.acknowledged")
 MAX_EVENTS = 1000
 
@@ -38,6 +44,8 @@ def notices_for(uow: UnitOfWork, party: str) -> list[dict[str, Any]]:
             continue  # e.g. told of a cancellation by a conflict, never shown the notice
         elif e.kind == "notice.cancelled":
             known["status"] = "cancelled"
+        elif e.kind == "notice.superseded":
+            known["status"] = "superseded"
         else:
             known["remarks"] = e.payload["remarks"]
     return list(notices.values())

@@ -29,6 +29,11 @@ from deconfliction.strategic import cells
 from deconfliction.strategic.notice import Notice
 from deconfliction.types import BoolArray, FloatArray, IntArray
 
+EARLIEST, LATEST = "1970-01-01T00:00:00Z", "2200-01-01T00:00:00Z"
+EARLIEST_S, LATEST_S = 0.0, 7_258_118_400.0
+MAX_WINDOW_S = 366 * 86_400.0
+"""A window of a year at most: the index's cost grows with a window's length (a key per 4 h at
+the finest time level), so a century-long window would cost gigabytes to check."""
 MAX_VOLUMES_PER_NOTICE = 100
 MIN_ALTITUDE_M = -1_000.0  # below the Dead Sea shore, above the deepest mine
 MAX_ALTITUDE_M = 100_000.0  # the Kármán line
@@ -115,11 +120,12 @@ def prepare_many(notices: Sequence[Notice]) -> list[Prepared]:
     lower = np.fromiter((v.lower_m for _, _, v in flat), np.float64, len(flat))
     upper = np.fromiter((v.upper_m for _, _, v in flat), np.float64, len(flat))
     naive = any(v.start.tzinfo is None or v.end.tzinfo is None for _, _, v in flat)
-    start = np.fromiter((0.0 if naive else v.start.timestamp() for _, _, v in flat), np.float64)
-    end = np.fromiter((0.0 if naive else v.end.timestamp() for _, _, v in flat), np.float64)
+    start = np.fromiter((0.0 if naive else _epoch_s(v.start) for _, _, v in flat), np.float64)
+    end = np.fromiter((0.0 if naive else _epoch_s(v.end) for _, _, v in flat), np.float64)
     with np.errstate(invalid="ignore"):
         fine = (lower >= MIN_ALTITUDE_M) & (upper <= MAX_ALTITUDE_M) & (lower < upper)
     fine &= (end > start) & np.array([not isinstance(fp, InvalidInput) for fp in shapes])
+    fine &= (start >= EARLIEST_S) & (end <= LATEST_S) & (end - start <= MAX_WINDOW_S)
     if naive or not fine.all():
         _raise_first(flat, shapes, 0 if naive else int(np.flatnonzero(~fine)[0]))
     return [
@@ -156,10 +162,27 @@ def _check_band_and_window(lower: float, upper: float, start: datetime, end: dat
             raise InvalidInput(
                 "needs a UTC offset (RFC 3339), e.g. 2015-10-21T06:00:00Z", field=name
             )
+    for name, t in (("start", start), ("end", end)):
+        if not EARLIEST_S <= _epoch_s(t) <= LATEST_S:
+            raise InvalidInput(f"must be between {EARLIEST} and {LATEST}", field=name)
     if end <= start:
         raise InvalidInput(
             f"end ({_rfc3339(end)}) must be after start ({_rfc3339(start)})", field="end"
         )
+    if (end - start).total_seconds() > MAX_WINDOW_S:
+        raise InvalidInput(
+            f"a window lasts at most {MAX_WINDOW_S / 86_400:.0f} days; file a longer activity as "
+            "several volumes",
+            field="end",
+        )
+
+
+def _epoch_s(t: datetime) -> float:
+    """Seconds since 1970 UTC; NaN for an instant outside Python's calendar once in UTC."""
+    try:
+        return t.timestamp()
+    except (OverflowError, ValueError):
+        return float("nan")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
