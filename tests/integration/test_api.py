@@ -119,6 +119,8 @@ def test_filing_answers_with_the_notice_and_its_conflicts(api: Api) -> None:
     (conflict,) = body["conflicts"]
     assert conflict["a"]["notice"] == "R-1" and conflict["b"]["notice"] == "C-1"
     assert conflict["horizontal_m"] == 0.0
+    # both notices are shared with both parties: the entry names the volumes, it need not carry them
+    assert "a_volume" not in conflict and "b_volume" not in conflict
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.OFFICER])

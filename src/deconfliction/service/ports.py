@@ -126,6 +126,10 @@ class NoticeRepository(ABC):
         them; returns the store ids of the notices and of the items, in order of filing."""
 
     @abstractmethod
+    def sharing(self, ids: Collection[int]) -> dict[int, tuple[str, ...] | None]:
+        """For stored volumes, the ``shared_with`` of their notice, by volume id."""
+
+    @abstractmethod
     def volume_features(self, ids: Collection[int]) -> dict[int, dict[str, object]]:
         """Stored volumes as GeoJSON features (without remarks), by volume id."""
 

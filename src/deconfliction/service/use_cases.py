@@ -179,7 +179,7 @@ def _store(
         )
         found = _found(items, ids, near.stored, near.ids, near.i, near.j, sep)
         conflict_ids = uow.conflicts.add(found, found_at=now).tolist()
-        features = uow.notices.volume_features({f.volume_a for f in found})
+        hidden, features = _hidden_volumes(uow, found, notices)
         log = Recorder(head, at=now, actor=OPERATOR)
         parties = [p.id for p in agreement.parties]
         # each volume's filing, to give each conflict to the filing that brought it (volume b)
@@ -197,6 +197,7 @@ def _store(
                     [conflict_ids[c] for c in ours],
                     notices,
                     features,
+                    hidden,
                 )
             outcome[k] = Filed(
                 [int(notice_ids[i]) for i in mine],
@@ -295,15 +296,36 @@ def _as_notice(stored: StoredNotice) -> Notice:
     return Notice(stored.ref, stored.party, Activity.AIR, (), shared_with=stored.shared_with)
 
 
+def _hidden_volumes(
+    uow: UnitOfWork, found: Sequence[Found], notices: Sequence[Notice]
+) -> tuple[set[int], dict[int, dict[str, object]]]:
+    """The conflicting volumes that the other party of their conflict may not see otherwise
+    (their notice is not shared with it), and the features of those among the stored ones."""
+    new = {(n.party, n.ref): n.shared_with for n in notices}
+    stored_ids = {f.volume_a for f in found if (f.conflict.a.party, f.conflict.a.notice) not in new}
+    sharing = uow.notices.sharing(stored_ids) if stored_ids else {}
+    hidden: set[int] = set()
+    for f in found:
+        c = f.conflict
+        for volume_id, own, other in ((f.volume_a, c.a, c.b), (f.volume_b, c.b, c.a)):
+            key = (own.party, own.notice)
+            shared = new[key] if key in new else sharing[volume_id]
+            if shared is not None and other.party not in shared:
+                hidden.add(volume_id)
+    return hidden, uow.notices.volume_features(hidden & stored_ids) if hidden else {}
+
+
 def _record_conflicts(
     log: Recorder,
     found: Sequence[Found],
     ids: Sequence[int],
     notices: Sequence[Notice],
     stored: dict[int, dict[str, object]],
+    hidden: set[int],
 ) -> None:
-    """One entry per conflict for its two parties, with both volumes: a party that was not
-    shared the other's notice still sees the volume that conflicts with its own."""
+    """One entry per conflict for its two parties. A volume whose notice is not shared with
+    the other party travels in the entry (``a_volume``/``b_volume``), so that party still sees
+    what conflicts with its own; a shared one it already sees, so the entry only names it."""
     new = {(n.party, n.ref): n for n in notices}
 
     def feature(volume_id: int, ref: VolumeRef) -> dict[str, object]:
@@ -313,8 +335,10 @@ def _record_conflicts(
     for f, conflict_id in zip(found, ids, strict=True):
         c = f.conflict
         body: dict[str, object] = {"id": conflict_id, **c.to_json()}
-        body["a_volume"] = feature(f.volume_a, c.a)
-        body["b_volume"] = feature(f.volume_b, c.b)
+        if f.volume_a in hidden:
+            body["a_volume"] = feature(f.volume_a, c.a)
+        if f.volume_b in hidden:
+            body["b_volume"] = feature(f.volume_b, c.b)
         log.record("conflict.found", body, audience=audience.conflict(c.a.party, c.b.party))
 
 
@@ -361,8 +385,8 @@ def amend_notice(
         _record_notices(
             log, [notice], notice_ids.tolist(), late, parties, amends=old, watchers=watchers
         )
-        features = uow.notices.volume_features({f.volume_a for f in found})
-        _record_conflicts(log, found, conflict_ids.tolist(), [notice], features)
+        hidden, features = _hidden_volumes(uow, found, [notice])
+        _record_conflicts(log, found, conflict_ids.tolist(), [notice], features, hidden)
         uow.ledger.add(log.entries)
         uow.commit()
     return Filed(

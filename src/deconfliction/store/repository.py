@@ -107,6 +107,13 @@ VOLUMES = (
 )
 
 
+SHARING = (
+    sa.select(volume.c.id, notice.c.shared_with)
+    .join_from(volume, notice, volume.c.notice_id == notice.c.id)
+    .where(volume.c.id.in_(sa.bindparam("ids", expanding=True)))
+)
+
+
 class SqlAgreementRepository(AgreementRepository):
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
@@ -223,6 +230,17 @@ class SqlNoticeRepository(NoticeRepository):
             .where(touched)
         )
         return set(self.conn.execute(others).scalars())
+
+    def sharing(self, ids: Collection[int]) -> dict[int, tuple[str, ...] | None]:
+        """For stored volumes, the ``shared_with`` of their notice, by volume id."""
+        out: dict[int, tuple[str, ...] | None] = {}
+        wanted = sorted(set(ids))
+        for lo in range(0, len(wanted), candidates.CHUNK):
+            params = {"ids": wanted[lo : lo + candidates.CHUNK]}
+            for volume_id, shared in self.conn.execute(SHARING, params):
+                parsed = json.loads(shared)
+                out[volume_id] = None if parsed is None else tuple(parsed)
+        return out
 
     def volume_features(self, ids: Collection[int]) -> dict[int, dict[str, Any]]:
         """Stored volumes as GeoJSON features (without remarks), by volume id."""
