@@ -323,7 +323,9 @@ def _record_conflicts(
     stored: dict[int, dict[str, object]],
     hidden: set[int],
 ) -> None:
-    """One entry per conflict for its two parties. A volume whose notice is not shared with
+    """One entry per pair of parties, listing the conflicts between them that this filing brought
+    (a filing in a busy cell brings hundreds: one entry each would dominate its cost). A volume
+    whose notice is not shared with
     the other party travels in the entry (``a_volume``/``b_volume``), so that party still sees
     what conflicts with its own; a shared one it already sees, so the entry only names it."""
     new = {(n.party, n.ref): n for n in notices}
@@ -332,6 +334,7 @@ def _record_conflicts(
         n = new.get((ref.party, ref.notice))
         return stored[volume_id] if n is None else volume_feature(n, n.volumes[ref.volume])
 
+    groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
     for f, conflict_id in zip(found, ids, strict=True):
         c = f.conflict
         body: dict[str, object] = {"id": conflict_id, **c.to_json()}
@@ -339,7 +342,9 @@ def _record_conflicts(
             body["a_volume"] = feature(f.volume_a, c.a)
         if f.volume_b in hidden:
             body["b_volume"] = feature(f.volume_b, c.b)
-        log.record("conflict.found", body, audience=audience.conflict(c.a.party, c.b.party))
+        groups.setdefault(audience.conflict(c.a.party, c.b.party), []).append(body)
+    for readers, conflicts in groups.items():
+        log.record("conflict.found", {"conflicts": conflicts}, audience=readers)
 
 
 def amend_notice(

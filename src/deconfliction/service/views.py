@@ -56,9 +56,10 @@ def notice_view(entry: Entry) -> dict[str, Any]:
     return {**entry.payload, "status": "active", "filed_at": _utc(entry.at), "seq": entry.seq}
 
 
-def conflict_view(entry: Entry) -> dict[str, Any]:
-    """A conflict as its ``conflict.found`` entry tells it, before any acknowledgement."""
-    return {**entry.payload, "found_at": _utc(entry.at), "acknowledged": {}}
+def conflict_views(entry: Entry) -> list[dict[str, Any]]:
+    """The conflicts a ``conflict.found`` entry lists, before any acknowledgement."""
+    found_at = _utc(entry.at)
+    return [{**c, "found_at": found_at, "acknowledged": {}} for c in entry.payload["conflicts"]]
 
 
 def filed_view(entries: list[Entry], party: str) -> dict[str, Any]:
@@ -68,7 +69,7 @@ def filed_view(entries: list[Entry], party: str) -> dict[str, Any]:
     for e in entries:
         if e.kind == "notice.remarks" and party in e.audience:
             notice["remarks"] = e.payload["remarks"]
-    conflicts = [conflict_view(e) for e in entries if e.kind == "conflict.found"]
+    conflicts = [c for e in entries if e.kind == "conflict.found" for c in conflict_views(e)]
     return {"notice": notice, "conflicts": [c for c in conflicts if _involves(c, party)]}
 
 
@@ -90,7 +91,7 @@ def conflicts_for(uow: UnitOfWork, party: str) -> list[dict[str, Any]]:
     conflicts: dict[int, dict[str, Any]] = {}
     for e in entries:
         if e.kind == "conflict.found":
-            conflicts[e.payload["id"]] = conflict_view(e)
+            conflicts.update((c["id"], c) for c in conflict_views(e))
         elif e.payload["id"] in conflicts:
             ack = {"officer": e.payload["officer"], "at": _utc(e.at)}
             conflicts[e.payload["id"]]["acknowledged"][e.payload["party"]] = ack
