@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from deconfliction.utc import rfc3339
+
 TOKEN_PREFIX = "dcf_"
 
 
@@ -57,7 +59,7 @@ class Officer:
             "name": self.name,
             "role": self.role.value,
             "level": self.level,
-            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
+            "created_at": rfc3339(self.created_at),
             "revoked": self.revoked_at is not None,
         }
 

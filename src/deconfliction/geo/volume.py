@@ -7,8 +7,10 @@ band in metres above the WGS84 ellipsoid and a UTC time window (see :func:`to_f3
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from deconfliction.utc import rfc3339
 
 FT_M = 0.3048  # metres in an international foot
 
@@ -43,13 +45,10 @@ class Volume:
     end: datetime
 
 
-def _rfc3339(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def to_f3548(volume: Volume) -> dict[str, Any]:
     """The volume as an ASTM F3548 ``Volume4D`` (altitudes W84 metres, times RFC 3339).
 
+    >>> from datetime import UTC
     >>> v = Volume(Circle(37.9, 35.0, 15000.0), 3048.0, 7620.0,
     ...            datetime(2015, 10, 21, 8, tzinfo=UTC), datetime(2015, 10, 21, 10, tzinfo=UTC))
     >>> to_f3548(v)["volume"]["outline_circle"]
@@ -75,8 +74,8 @@ def to_f3548(volume: Volume) -> dict[str, Any]:
             "altitude_lower": {"value": volume.lower_m, "reference": "W84", "units": "M"},
             "altitude_upper": {"value": volume.upper_m, "reference": "W84", "units": "M"},
         },
-        "time_start": {"value": _rfc3339(volume.start), "format": "RFC3339"},
-        "time_end": {"value": _rfc3339(volume.end), "format": "RFC3339"},
+        "time_start": {"value": rfc3339(volume.start), "format": "RFC3339"},
+        "time_end": {"value": rfc3339(volume.end), "format": "RFC3339"},
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from deconfliction.geo.frame import GEOD
 from deconfliction.geo.volume import FT_M, Circle, Outline, Polygon, Volume
 from deconfliction.strategic.detect import Conflict
 from deconfliction.strategic.notice import Activity, Notice
+from deconfliction.utc import rfc3339
 
 MAX_FEATURES = 1_000_000
 _ALLOWED = {
@@ -275,10 +276,6 @@ def outline_geometry(outline: Outline, *, circle_points: int = 72) -> dict[str, 
     return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
 
 
-def _utc_text(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def volume_feature(notice: Notice, volume: Volume, *, remarks: bool = False) -> dict[str, Any]:
     """One volume as a Feature in the format :func:`loads_notices` reads (a circle stays a Point
     with ``radius_m``); the notice's remarks only when asked, since they are the owner's alone."""
@@ -286,8 +283,8 @@ def volume_feature(notice: Notice, volume: Volume, *, remarks: bool = False) -> 
         "notice": notice.ref,
         "party": notice.party,
         "activity": notice.activity.value,
-        "start": _utc_text(volume.start),
-        "end": _utc_text(volume.end),
+        "start": rfc3339(volume.start),
+        "end": rfc3339(volume.end),
         "lower_m": volume.lower_m,
         "upper_m": volume.upper_m,
     }

@@ -36,6 +36,7 @@ from deconfliction.strategic.detect import (
 )
 from deconfliction.strategic.notice import Activity, Notice
 from deconfliction.types import IntArray
+from deconfliction.utc import rfc3339
 
 
 def init_store(
@@ -285,7 +286,7 @@ def _record_notices(
             remarks = {"id": notice_id, "remarks": n.remarks}
             log.record("notice.remarks", remarks, audience=audience.owner(n.party))
         if is_late:
-            starts = min(v.start for v in n.volumes).isoformat().replace("+00:00", "Z")
+            starts = rfc3339(min(v.start for v in n.volumes))
             log.record(
                 "notice.late", {**head, "starts": starts}, audience=audience.everyone(parties)
             )

@@ -16,6 +16,7 @@ from deconfliction.officers import Officer
 from deconfliction.service import audience
 from deconfliction.service.ports import UnitOfWork
 from deconfliction.service.recorder import Recorder
+from deconfliction.utc import rfc3339
 
 NOTICE_KINDS = (
     "notice.filed",
@@ -53,12 +54,12 @@ def notices_for(uow: UnitOfWork, party: str) -> list[dict[str, Any]]:
 
 def notice_view(entry: Entry) -> dict[str, Any]:
     """A notice as its ``notice.filed`` or ``notice.amended`` entry tells it."""
-    return {**entry.payload, "status": "active", "filed_at": _utc(entry.at), "seq": entry.seq}
+    return {**entry.payload, "status": "active", "filed_at": rfc3339(entry.at), "seq": entry.seq}
 
 
 def conflict_views(entry: Entry) -> list[dict[str, Any]]:
     """The conflicts a ``conflict.found`` entry lists, before any acknowledgement."""
-    found_at = _utc(entry.at)
+    found_at = rfc3339(entry.at)
     return [{**c, "found_at": found_at, "acknowledged": {}} for c in entry.payload["conflicts"]]
 
 
@@ -93,7 +94,7 @@ def conflicts_for(uow: UnitOfWork, party: str) -> list[dict[str, Any]]:
         if e.kind == "conflict.found":
             conflicts.update((c["id"], c) for c in conflict_views(e))
         elif e.payload["id"] in conflicts:
-            ack = {"officer": e.payload["officer"], "at": _utc(e.at)}
+            ack = {"officer": e.payload["officer"], "at": rfc3339(e.at)}
             conflicts[e.payload["id"]]["acknowledged"][e.payload["party"]] = ack
     return list(conflicts.values())
 
@@ -130,5 +131,3 @@ def events_for(
         return tx.ledger.view(party, after, limit=limit)
 
 
-def _utc(t: datetime) -> str:
-    return t.isoformat().replace("+00:00", "Z")

@@ -28,6 +28,7 @@ from deconfliction.geo.volume import Volume
 from deconfliction.strategic import cells
 from deconfliction.strategic.notice import Notice
 from deconfliction.types import BoolArray, FloatArray, IntArray
+from deconfliction.utc import rfc3339
 
 EARLIEST, LATEST = "1970-01-01T00:00:00Z", "2200-01-01T00:00:00Z"
 EARLIEST_S, LATEST_S = 0.0, 7_258_118_400.0
@@ -81,16 +82,12 @@ class Conflict:
         return {
             "a": side(self.a),
             "b": side(self.b),
-            "start": _rfc3339(self.start),
-            "end": _rfc3339(self.end),
+            "start": rfc3339(self.start),
+            "end": rfc3339(self.end),
             "horizontal_m": self.horizontal_m,
             "vertical_m": self.vertical_m,
             "time_gap_s": self.time_gap_s,
         }
-
-
-def _rfc3339(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _utc(epoch_s: float) -> datetime:
@@ -167,7 +164,7 @@ def _check_band_and_window(lower: float, upper: float, start: datetime, end: dat
             raise InvalidInput(f"must be between {EARLIEST} and {LATEST}", field=name)
     if end <= start:
         raise InvalidInput(
-            f"end ({_rfc3339(end)}) must be after start ({_rfc3339(start)})", field="end"
+            f"end ({rfc3339(end)}) must be after start ({rfc3339(start)})", field="end"
         )
     if (end - start).total_seconds() > MAX_WINDOW_S:
         raise InvalidInput(
