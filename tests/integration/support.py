@@ -4,13 +4,24 @@ row counts."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
+from deconfliction.agreement import loads_agreement
+from deconfliction.api import create_app
 from deconfliction.geo.volume import Circle, Outline, Polygon, Volume
+from deconfliction.officers import Role
+from deconfliction.service import init_store
+from deconfliction.service.officers import add_officer
+from deconfliction.settings import Settings
+from deconfliction.store import SqlUnitOfWork, create_engine
 from deconfliction.store.tables import metadata
 from deconfliction.strategic.notice import Activity, Notice
 
@@ -149,3 +160,30 @@ def feature(ref: str, who: str, lon: float, **props: object) -> dict[str, object
 def write(path: Path, *features: dict[str, object]) -> Path:
     path.write_text(json.dumps({"type": "FeatureCollection", "features": list(features)}))
     return path
+
+
+Tokens = dict[tuple[str, Role], str]
+
+
+@contextmanager
+def serving(
+    database_url: str, tmp_path: Path, **client_options: Any
+) -> Iterator[tuple[TestClient, Tokens, SqlUnitOfWork]]:
+    """The API on a store initialised with :data:`AGREEMENT_TOML`, with an officer of every
+    party in every role (their tokens, by party and role) and the clock stopped at :data:`NOW`."""
+    engine = create_engine(database_url)
+    uow = SqlUnitOfWork(engine)
+    init_store(uow, loads_agreement(AGREEMENT_TOML), AGREEMENT_TOML, now=NOW)
+    tokens = {
+        (party, role): add_officer(
+            uow, party=party, name=f"{party} {role}", role=role, by=None, now=NOW
+        )[1]
+        for party in PARTIES
+        for role in Role
+    }
+    app = create_app(Settings(database_url, tmp_path), clock=lambda: NOW)
+    try:
+        with TestClient(app, **client_options) as client:
+            yield client, tokens, uow
+    finally:
+        engine.dispose()

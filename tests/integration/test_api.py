@@ -7,24 +7,19 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from support import AGREEMENT_TOML, NOW, T0
+from support import NOW, PARTIES, T0, serving
 
-from deconfliction.agreement import loads_agreement
 from deconfliction.api import app as app_module
-from deconfliction.api import create_app
 from deconfliction.ledger import Entry, from_json, verify
 from deconfliction.officers import Role
-from deconfliction.service import init_store
-from deconfliction.service.officers import add_officer, revoke_officer
+from deconfliction.service.officers import revoke_officer
 from deconfliction.service.views import events_for
-from deconfliction.settings import Settings
-from deconfliction.store import SqlUnitOfWork, create_engine
-
-PARTIES = ("coalition", "russia", "turkey")
+from deconfliction.store import SqlUnitOfWork
 
 
 @dataclass
@@ -38,21 +33,9 @@ class Api:
 
 
 @pytest.fixture
-def api(database_url: str, tmp_path: Any) -> Iterator[Api]:
-    engine = create_engine(database_url)
-    uow = SqlUnitOfWork(engine)
-    init_store(uow, loads_agreement(AGREEMENT_TOML), AGREEMENT_TOML, now=NOW)
-    tokens = {
-        (party, role): add_officer(
-            uow, party=party, name=f"{party} {role}", role=role, by=None, now=NOW
-        )[1]
-        for party in PARTIES
-        for role in Role
-    }
-    app = create_app(Settings(database_url, tmp_path), clock=lambda: NOW)
-    with TestClient(app) as client:
+def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
+    with serving(database_url, tmp_path) as (client, tokens, uow):
         yield Api(client, tokens, uow)
-    engine.dispose()
 
 
 def collection(ref: str, lon: float = 38.5, *, hours: float = 0.0, **top: Any) -> dict[str, Any]:

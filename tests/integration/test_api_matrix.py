@@ -31,19 +31,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from support import AGREEMENT_TOML, NOW, T0
+from support import PARTIES, T0, serving
 
-from deconfliction.agreement import loads_agreement
-from deconfliction.api import create_app
 from deconfliction.ledger import Entry
 from deconfliction.officers import Role
-from deconfliction.service import init_store
-from deconfliction.service.officers import add_officer
 from deconfliction.service.views import events_for
-from deconfliction.settings import Settings
-from deconfliction.store import SqlUnitOfWork, create_engine
+from deconfliction.store import SqlUnitOfWork
 
-PARTIES = ("coalition", "russia", "turkey")
 INITIAL = {"coalition": "C", "russia": "R", "turkey": "T"}
 NOBODY = 999_999  # an id that names no notice and no conflict
 ACTS = {Role.ADMIN: True, Role.OFFICER: True, Role.OBSERVER: False}  # the rule under test
@@ -171,18 +165,7 @@ def leaks(party: str, text: str, label: str) -> list[str]:
 
 @pytest.fixture
 def world(database_url: str, tmp_path: Path) -> Iterator[World]:
-    engine = create_engine(database_url)
-    uow = SqlUnitOfWork(engine)
-    init_store(uow, loads_agreement(AGREEMENT_TOML), AGREEMENT_TOML, now=NOW)
-    tokens = {
-        (party, role): add_officer(
-            uow, party=party, name=f"{party} {role}", role=role, by=None, now=NOW
-        )[1]
-        for party in PARTIES
-        for role in Role
-    }
-    app = create_app(Settings(database_url, tmp_path), clock=lambda: NOW)
-    with TestClient(app) as client:
+    with serving(database_url, tmp_path) as (client, tokens, uow):
         w = World(client, tokens, uow)
         for spec in SPECS:
             shared = None if spec.shared_with is None else list(spec.shared_with)
@@ -196,7 +179,6 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
         assert set(w.conflicts) == set(PAIRS), w.conflicts
         assert w.wrong == [], w.report()
         yield w
-    engine.dispose()
 
 
 def label(party: str, role: Role, what: str) -> str:

@@ -29,16 +29,10 @@ from schemathesis.checks import (
     status_code_conformance,
     unsupported_method,
 )
-from support import AGREEMENT_TOML, NOW
+from support import serving
 from test_api import collection
 
-from deconfliction.agreement import loads_agreement
-from deconfliction.api import create_app
 from deconfliction.officers import Role
-from deconfliction.service import init_store
-from deconfliction.service.officers import add_officer
-from deconfliction.settings import Settings
-from deconfliction.store import SqlUnitOfWork, create_engine
 
 PROBLEM = "application/problem+json"
 FILING = {("POST", "/v1/notices"), ("POST", "/v1/notices/{notice_id}/amend")}
@@ -58,21 +52,12 @@ class Service:
 @pytest.fixture
 def service(database_url: str, tmp_path: Path) -> Iterator[Service]:
     """The app on an initialised store holding a conflict between coalition and russia."""
-    engine = create_engine(database_url)
-    uow = SqlUnitOfWork(engine)
-    init_store(uow, loads_agreement(AGREEMENT_TOML), AGREEMENT_TOML, now=NOW)
-    tokens = {
-        party: add_officer(uow, party=party, name=party, role=Role.OFFICER, by=None, now=NOW)[1]
-        for party in ("coalition", "russia")
-    }
-    app = create_app(Settings(database_url, tmp_path), clock=lambda: NOW)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with serving(database_url, tmp_path, raise_server_exceptions=False) as (client, tokens, _):
         for party, ref in (("coalition", "C-1"), ("russia", "R-1")):
-            auth = {"Authorization": f"Bearer {tokens[party]}"}
+            auth = {"Authorization": f"Bearer {tokens[(party, Role.OFFICER)]}"}
             filed = client.post("/v1/notices", json=collection(ref), headers=auth)
             assert filed.status_code == 201, filed.text
-        yield Service(app, client, tokens["coalition"])
-    engine.dispose()
+        yield Service(client.app, client, tokens[("coalition", Role.OFFICER)])
 
 
 def assert_problem(status: int, content_type: str, body: Any) -> None:
