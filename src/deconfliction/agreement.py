@@ -20,12 +20,22 @@ from deconfliction.errors import AgreementError
 from deconfliction.strategic.notice import Activity
 
 PRECEDENCES = ("FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE")
+DEFAULT_CHANNEL = "command"
+"""The channel every pair of parties has when the agreement names none."""
 
 
 @dataclass(frozen=True, slots=True)
 class Party:
     id: str
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A line between two parties (``parties`` sorted), e.g. ``air``, ``ground``, ``command``."""
+
+    name: str
+    parties: tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +72,15 @@ class Agreement:
     tactical: Tactical = Tactical()
     notice_period: dict[Activity, timedelta] = field(default_factory=dict)
     precedence: dict[str, timedelta] = field(default_factory=lambda: dict(DEFAULT_PRECEDENCE))
+    channels: tuple[Channel, ...] = ()
 
     def party(self, party_id: str) -> Party | None:
         return next((p for p in self.parties if p.id == party_id), None)
+
+    def channels_between(self, a: str, b: str) -> list[str]:
+        """The names of the channels between parties ``a`` and ``b``, in agreement order."""
+        pair = tuple(sorted((a, b)))
+        return [c.name for c in self.channels if c.parties == pair]
 
 
 # ---- parsing: pydantic models mirror the TOML, then become the dataclasses above ----
@@ -100,6 +116,14 @@ class _Tactical(_Strict):
     lookahead_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = _TACTICAL.lookahead_s
 
 
+_ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+
+
+class _Channel(_Strict):
+    name: _ChannelName
+    parties: Annotated[list[_PartyId], Field(min_length=2, max_length=2)]
+
+
 class _Agreement(_Strict):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     party: Annotated[list[_Party], Field(min_length=2)]
@@ -107,6 +131,7 @@ class _Agreement(_Strict):
     tactical: _Tactical = _Tactical()
     notice_period: dict[Activity, _Duration] = {}
     precedence: dict[str, _Duration] = {}
+    channel: list[_Channel] = []
 
 
 def parse_agreement(data: dict[str, Any]) -> Agreement:
@@ -137,6 +162,7 @@ def parse_agreement(data: dict[str, Any]) -> Agreement:
             f"unknown precedence {unknown[0]!r}; valid: {', '.join(PRECEDENCES)}",
             field=f"precedence.{unknown[0]}",
         )
+    channels = _channels(raw.channel, ids)
     return Agreement(
         name=raw.name,
         parties=tuple(Party(p.id, p.name) for p in raw.party),
@@ -144,7 +170,27 @@ def parse_agreement(data: dict[str, Any]) -> Agreement:
         tactical=Tactical(**raw.tactical.model_dump()),
         notice_period=dict(raw.notice_period),
         precedence={**DEFAULT_PRECEDENCE, **raw.precedence},
+        channels=channels,
     )
+
+
+def _channels(raw: list[_Channel], ids: list[str]) -> tuple[Channel, ...]:
+    """The agreement's channels; without any, a ``command`` channel between every pair."""
+    if not raw:
+        pairs = [(a, b) for k, a in enumerate(sorted(ids)) for b in sorted(ids)[k + 1 :]]
+        return tuple(Channel(DEFAULT_CHANNEL, (a, b)) for a, b in pairs)
+    channels: list[Channel] = []
+    for k, c in enumerate(raw):
+        stranger = next((p for p in c.parties if p not in ids), None)
+        if stranger is not None:
+            raise AgreementError(f"{stranger!r} is not a party", field=f"channel.{k}.parties")
+        a, b = sorted(c.parties)
+        if a == b:
+            raise AgreementError("a channel joins two different parties", field=f"channel.{k}")
+        if Channel(c.name, (a, b)) in channels:
+            raise AgreementError(f"channel {c.name!r} appears twice", field=f"channel.{k}")
+        channels.append(Channel(c.name, (a, b)))
+    return tuple(channels)
 
 
 def load_agreement(path: str | Path) -> Agreement:

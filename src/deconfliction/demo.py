@@ -40,6 +40,14 @@ time_s = 900
 [notice_period]
 air = "PT1H"
 ground = "PT6H"
+
+[[channel]]
+name = "air"
+parties = ["coalition", "russia"]
+
+[[channel]]
+name = "command"
+parties = ["coalition", "russia"]
 """
 
 BASES = {"coalition": (40.9, 36.4), "russia": (35.9, 35.4)}  # where each party's flights start

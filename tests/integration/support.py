@@ -165,15 +165,36 @@ def write(path: Path, *features: dict[str, object]) -> Path:
 Tokens = dict[tuple[str, Role], str]
 
 
+class Clock:
+    """A clock the test moves by hand (an injected clock: no sleeping for deadlines)."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
 @contextmanager
 def serving(
-    database_url: str, tmp_path: Path, **client_options: Any
+    database_url: str,
+    tmp_path: Path,
+    *,
+    clock: Clock | None = None,
+    agreement: str = AGREEMENT_TOML,
+    **client_options: Any,
 ) -> Iterator[tuple[TestClient, Tokens, SqlUnitOfWork]]:
     """The API on a store initialised with :data:`AGREEMENT_TOML`, with an officer of every
-    party in every role (their tokens, by party and role) and the clock stopped at :data:`NOW`."""
+    party in every role (their tokens, by party and role) and the clock stopped at :data:`NOW`
+    (or moved by hand through ``clock``). The escalation clock does not run by itself: tests call
+    ``app.state.service.escalator.sweep()``."""
     engine = create_engine(database_url)
     uow = SqlUnitOfWork(engine)
-    init_store(uow, loads_agreement(AGREEMENT_TOML), AGREEMENT_TOML, now=NOW)
+    init_store(uow, loads_agreement(agreement), agreement, now=NOW)
     tokens = {
         (party, role): add_officer(
             uow, party=party, name=f"{party} {role}", role=role, by=None, now=NOW
@@ -181,7 +202,7 @@ def serving(
         for party in PARTIES
         for role in Role
     }
-    app = create_app(Settings(database_url, tmp_path), clock=lambda: NOW)
+    app = create_app(Settings(database_url, tmp_path), clock=clock or (lambda: NOW), escalate=False)
     try:
         with TestClient(app, **client_options) as client:
             yield client, tokens, uow

@@ -8,25 +8,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from fastapi import APIRouter, FastAPI, Header, Query, Request
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from deconfliction import __version__
 from deconfliction.agreement import Agreement
 from deconfliction.api import problems
+from deconfliction.api.common import MAX_SEQ, PROBLEMS, Caller, ConflictId, NoticeId
 from deconfliction.api.feed import Feed
+from deconfliction.api.hotline import hotline_routes
 from deconfliction.errors import InvalidInput
 from deconfliction.ingest.geojson import parse_notices
 from deconfliction.ledger import Entry, to_json
 from deconfliction.officers import Officer
 from deconfliction.service import stored_agreement
+from deconfliction.service.escalator import Escalator
 from deconfliction.service.filer import Filer
 from deconfliction.service.officers import authenticate
 from deconfliction.service.use_cases import amend_notice, cancel_notice, prepare_filing
@@ -76,6 +78,7 @@ class Service:
         self.clock = clock
         self._agreement: Agreement | None = None
         self.filer = Filer(self.uow, lambda: self.agreement, clock)
+        self.escalator = Escalator(self.uow, lambda: self.agreement, clock, self.feed.wake)
         self._tokens: dict[str, tuple[Officer, float]] = {}
 
     def uow(self) -> SqlUnitOfWork:
@@ -102,11 +105,28 @@ class Service:
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    escalate: bool = True,
 ) -> FastAPI:
-    """The service on ``settings.database_url`` (initialised by ``deconfliction init``)."""
+    """The service on ``settings.database_url`` (initialised by ``deconfliction init``).
+
+    ``escalate=False`` leaves the escalation clock stopped (tests drive it with their own clock).
+    """
     service = Service(settings or Settings.from_env(), clock or (lambda: datetime.now(UTC)))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if escalate:
+            service.escalator.start()
+        try:
+            yield
+        finally:
+            service.escalator.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="deconfliction",
         version=__version__,
         description=DESCRIPTION,
@@ -114,12 +134,14 @@ def create_app(
             {"name": "notices", "description": "4D volumes of planned activity."},
             {"name": "conflicts", "description": "Pairs of volumes closer than the minima."},
             {"name": "ledger", "description": "The hash-chained record, as each party sees it."},
+            {"name": "hotline", "description": "Precedence messages between duty officers."},
         ],
     )
     app.state.service = service
     problems.install(app)
     app.include_router(_health())
     app.include_router(_v1(service), prefix="/v1")
+    app.include_router(hotline_routes(service), prefix="/v1")
     return app
 
 
@@ -131,55 +153,6 @@ def _health() -> APIRouter:
         return {"status": "ok"}
 
     return router
-
-
-bearer = HTTPBearer(auto_error=False, description="An officer's API token.")
-
-
-def current_officer(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Officer:
-    """The officer whose bearer token came with the request (401 otherwise)."""
-    service: Service = request.app.state.service
-    return service.officer(credentials.credentials if credentials else None)
-
-
-Caller = Annotated[Officer, Depends(current_officer)]
-
-
-MAX_ID = 2**31 - 1
-"""Ids are 32-bit in the store; a larger one cannot name anything (404 would need a query)."""
-MAX_SEQ = 2**62
-NoticeId = Annotated[int, Path(ge=1, le=MAX_ID)]
-ConflictId = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-class Problem(BaseModel):
-    """An error, as RFC 9457 problem details."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    field: str | None = None
-
-
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    status: {
-        "description": text,
-        "model": Problem,
-        "content": {"application/problem+json": {"schema": Problem.model_json_schema()}},
-    }
-    for status, text in (
-        (401, "No valid bearer token."),
-        (403, "The officer's role or party may not do this."),
-        (404, "Nothing of that id that the caller may see."),
-        (409, "The party already has a notice with that reference."),
-        (422, "Invalid input; `field` names where."),
-        (503, "The store is unavailable or not initialised."),
-    )
-}
 
 
 def _cursor(last_event_id: str | None, after: int) -> int:

@@ -73,7 +73,10 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
 
 
 async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-    """Starlette's own errors (404 route, 405 method with its ``Allow`` header, …)."""
+    """Starlette's own errors (404 route, 405 method with its ``Allow`` header, …). A body that
+    is not JSON at all is FastAPI's 400: it is bad input like any other, so 422 naming ``body``."""
+    if exc.status_code == 400:
+        return problem(422, "Invalid input", f"body: {exc.detail}", field="body")
     return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)
 
 

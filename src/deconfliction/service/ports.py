@@ -176,6 +176,74 @@ class OfficerRepository(ABC):
 
 
 @dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """The state of a hotline message that acknowledgement and escalation need."""
+
+    id: int
+    channel: str | None
+    from_party: str | None  # None: the service
+    to_party: str
+    precedence: str
+    kind: str
+    level: int
+    status: str
+    deadline: datetime | None
+
+    @property
+    def parties(self) -> tuple[str, ...]:
+        """Who reads what happens to it: sender and receiver (the receiver alone for the
+        service's own traffic)."""
+        return tuple(sorted({self.to_party, *([self.from_party] if self.from_party else [])}))
+
+
+class MessageRepository(ABC):
+    @abstractmethod
+    def add(
+        self,
+        *,
+        channel: str | None,
+        from_party: str | None,
+        to_party: str,
+        precedence: str,
+        kind: str,
+        sent_by: int | None,
+        sent_at: datetime,
+        level: int,
+        deadline: datetime,
+    ) -> int:
+        """Store a new message (status ``sent``); returns its id."""
+
+    @abstractmethod
+    def get(self, message_id: int) -> StoredMessage | None: ...
+
+    @abstractmethod
+    def update(self, message_id: int, **values: object) -> None:
+        """Change ``status``, ``level``, ``deadline``, ``received_at`` or ``acked_at``."""
+
+    @abstractmethod
+    def due(self, now: datetime, *, limit: int) -> list[StoredMessage]:
+        """Open messages whose deadline is not after ``now``, earliest first."""
+
+    @abstractmethod
+    def next_deadline(self) -> datetime | None:
+        """The earliest deadline of all open messages."""
+
+    @abstractmethod
+    def roster(self, party: str) -> list[int]:
+        """The levels of the party's officers who can answer (not revoked, not observers)."""
+
+    @abstractmethod
+    def suspended_by(self, parties: tuple[str, str], channel: str) -> str | None:
+        """The party that suspended the channel, or None when it is open."""
+
+    @abstractmethod
+    def set_channel(
+        self, parties: tuple[str, str], channel: str, *, suspended_by: str | None, at: datetime
+    ) -> None:
+        """Suspend the channel (``suspended_by`` a party) or open it again (None)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Head:
     """The last entry of the ledger: its sequence number (0 when empty) and hash."""
 
@@ -213,6 +281,7 @@ class UnitOfWork(ABC):
     conflicts: ConflictRepository
     officers: OfficerRepository
     ledger: LedgerRepository
+    messages: MessageRepository
 
     @abstractmethod
     def __enter__(self) -> Self: ...

@@ -20,10 +20,12 @@ from deconfliction.errors import (
     NotInitialised,
     StoreError,
 )
+from deconfliction.hotline import Kind
 from deconfliction.ingest.geojson import volume_feature
 from deconfliction.ledger import Entry
 from deconfliction.officers import Officer
 from deconfliction.service import audience
+from deconfliction.service.hotline import announce
 from deconfliction.service.ports import Found, Progress, StoredNotice, UnitOfWork
 from deconfliction.service.recorder import OPERATOR, Recorder
 from deconfliction.strategic.detect import (
@@ -200,6 +202,19 @@ def _store(
                     features,
                     hidden,
                 )
+            _announce(
+                uow,
+                log,
+                agreement,
+                now,
+                [found[c] for c in ours],
+                [conflict_ids[c] for c in ours],
+                [
+                    (n, int(notice_ids[i]))
+                    for n, i, x in zip(f.notices, mine, f.late, strict=True)
+                    if x
+                ],
+            )
             outcome[k] = Filed(
                 [int(notice_ids[i]) for i in mine],
                 list(f.late),
@@ -348,6 +363,67 @@ def _record_conflicts(
         log.record("conflict.found", {"conflicts": conflicts}, audience=readers)
 
 
+def _announce(
+    uow: UnitOfWork,
+    log: Recorder,
+    agreement: Agreement,
+    now: datetime,
+    found: Sequence[Found],
+    ids: Sequence[int],
+    late: Sequence[tuple[Notice, int]],
+) -> None:
+    """Automatic hotline traffic: each party of new conflicts gets one message per other party
+    (not one per conflict), and every other party one per late notice."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for k, f in enumerate(found):
+        groups.setdefault((f.conflict.a.party, f.conflict.b.party), []).append(k)
+    for (a, b), ks in groups.items():
+        starts = min(found[k].conflict.start for k in ks)
+        for own, other in ((a, b), (b, a)):
+            mine = sorted({_ref_of(found[k].conflict, own) for k in ks})
+            theirs = sorted({_ref_of(found[k].conflict, other) for k in ks})
+            plural = "conflict" if len(ks) == 1 else "conflicts"
+            text = (
+                f"{len(ks)} new {plural} between your {', '.join(mine)} and {other}'s "
+                f"{', '.join(theirs)}; the first starts {rfc3339(starts)}"
+            )
+            about = {"conflicts": [ids[k] for k in ks]}
+            announce(
+                uow,
+                log,
+                agreement,
+                now=now,
+                to=own,
+                kind=Kind.CONFLICT,
+                text=text,
+                starts=starts,
+                about=about,
+            )
+    for n, notice_id in late:
+        starts = min(v.start for v in n.volumes)
+        text = (
+            f"{n.party} filed {n.ref} ({n.activity.value}) late: it starts {rfc3339(starts)}, "
+            "inside the agreed notice period"
+        )
+        for p in agreement.parties:
+            if p.id != n.party:
+                announce(
+                    uow,
+                    log,
+                    agreement,
+                    now=now,
+                    to=p.id,
+                    kind=Kind.LATE_NOTICE,
+                    text=text,
+                    starts=starts,
+                    about={"notice": notice_id},
+                )
+
+
+def _ref_of(c: Conflict, party: str) -> str:
+    return c.a.notice if c.a.party == party else c.b.notice
+
+
 def amend_notice(
     uow: UnitOfWork,
     notice_id: int,
@@ -393,6 +469,8 @@ def amend_notice(
         )
         hidden, features = _hidden_volumes(uow, found, [notice])
         _record_conflicts(log, found, conflict_ids.tolist(), [notice], features, hidden)
+        late_ones = [(notice, int(notice_ids[0]))] if late[0] else []
+        _announce(uow, log, agreement, now, found, conflict_ids.tolist(), late_ones)
         uow.ledger.add(log.entries)
         uow.commit()
     return Filed(

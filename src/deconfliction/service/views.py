@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from deconfliction.agreement import Agreement
 from deconfliction.errors import Forbidden, NotFound
 from deconfliction.ledger import Entry, Stub
 from deconfliction.officers import Officer
@@ -26,6 +27,14 @@ NOTICE_KINDS = (
     "notice.remarks",
 )
 CONFLICT_KINDS = ("conflict.found", "conflict.acknowledged")
+MESSAGE_KINDS = (
+    "message.sent",
+    "message.received",
+    "message.acknowledged",
+    "message.escalated",
+    "message.expired",
+)
+CHANNEL_KINDS = ("channel.suspended", "channel.resumed")
 MAX_EVENTS = 1000
 
 
@@ -131,3 +140,82 @@ def events_for(
         return tx.ledger.view(party, after, limit=limit)
 
 
+
+
+def messages_for(uow: UnitOfWork, party: str) -> list[dict[str, Any]]:
+    """Every hotline message ``party`` sent or received, with its receipt, acknowledgement and
+    escalations, oldest first."""
+    with uow.read_only() as tx:
+        entries = tx.ledger.of_kinds(party, MESSAGE_KINDS)
+    messages: dict[int, dict[str, Any]] = {}
+    for e in entries:
+        if e.kind == "message.sent":
+            messages[e.payload["id"]] = message_view(e)
+            continue
+        m = messages.get(e.payload["id"])
+        if m is None:
+            continue
+        at = rfc3339(e.at)
+        if e.kind == "message.received":
+            m["received"] = {"officer": e.payload["officer"], "at": at}
+            m["status"] = "received" if m["status"] == "sent" else m["status"]
+        elif e.kind == "message.acknowledged":
+            answer = {k: e.payload[k] for k in ("officer", "reply", "comment") if k in e.payload}
+            m["acknowledged"] = {**answer, "at": at}
+            m["received"] = m["received"] or {"officer": e.payload["officer"], "at": at}
+            m["status"] = "acknowledged"
+        elif e.kind == "message.escalated":
+            m["escalations"].append({"level": e.payload["level"], "at": at})
+            m.update(level=e.payload["level"], deadline=e.payload["deadline"])
+            if m["status"] != "acknowledged":
+                m["status"] = "escalated"
+        elif e.kind == "message.expired" and m["status"] != "acknowledged":
+            m["status"] = "expired"
+    return list(messages.values())
+
+
+def message_view(entry: Entry) -> dict[str, Any]:
+    p = entry.payload
+    view = {k: v for k, v in p.items() if k not in ("officer", "signature")}
+    return {
+        **view,
+        "sent_at": rfc3339(entry.at),
+        "sent_by": p["officer"],
+        "signed": "signature" in p,
+        "status": "sent",
+        "received": None,
+        "acknowledged": None,
+        "escalations": [],
+        "seq": entry.seq,
+    }
+
+
+def message_for(uow: UnitOfWork, party: str, message_id: int) -> dict[str, Any]:
+    found = next((m for m in messages_for(uow, party) if m["id"] == message_id), None)
+    if found is None:
+        raise NotFound(f"no message {message_id}", field="id")
+    return found
+
+
+def channels_for(uow: UnitOfWork, party: str, agreement: Agreement) -> list[dict[str, Any]]:
+    """The party's channels (from the agreement) and whether each is suspended, and by whom."""
+    with uow.read_only() as tx:
+        entries = tx.ledger.of_kinds(party, CHANNEL_KINDS)
+    channels = {
+        (c.name, c.parties): {
+            "channel": c.name,
+            "with": c.parties[1] if c.parties[0] == party else c.parties[0],
+            "suspended_by": None,
+            "changed_at": None,
+        }
+        for c in agreement.channels
+        if party in c.parties
+    }
+    for e in entries:
+        key = (e.payload["channel"], tuple(e.payload["parties"]))
+        if key in channels:
+            suspended = e.kind == "channel.suspended"
+            channels[key].update(
+                suspended_by=e.payload["party"] if suspended else None, changed_at=rfc3339(e.at)
+            )
+    return list(channels.values())

@@ -217,3 +217,38 @@ take turns on PostgreSQL (and CockroachDB, YugabyteDB) in READ COMMITTED, so eac
 before it committed, and the chain never forks; on SQLite ``BEGIN IMMEDIATE`` already serializes
 writers. It replaces 0001's ``filing_lock``.
 """
+
+message = sa.Table(
+    "message",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("channel", sa.Text, nullable=True),  # None: the service's own traffic
+    sa.Column("from_party", sa.Text, nullable=True),  # None: the service
+    sa.Column("to_party", sa.Text, sa.ForeignKey("party.id"), nullable=False),
+    sa.Column("precedence", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("sent_by", sa.Integer, nullable=True),  # officer id; None: the service
+    sa.Column("sent_at", UtcDateTime, nullable=False),
+    sa.Column("level", sa.Integer, nullable=False),  # the roster level it is addressed to now
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("deadline", UtcDateTime, nullable=True, index=True),  # None once closed
+    sa.Column("received_at", UtcDateTime, nullable=True),
+    sa.Column("acked_at", UtcDateTime, nullable=True),
+)
+"""The state of each hotline message that escalation needs (what was said is in the ledger).
+
+``deadline`` is set while a message waits for its acknowledgement and cleared when it is
+acknowledged or expires, so the next deadline of all is the first key of its index, and deadlines
+survive restarts and are shared by every service process.
+"""
+
+channel_state = sa.Table(
+    "channel_state",
+    metadata,
+    sa.Column("party_a", sa.Text, primary_key=True),
+    sa.Column("party_b", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("suspended_by", sa.Text, nullable=True),  # None: open
+    sa.Column("changed_at", UtcDateTime, nullable=False),
+)
+"""Channels that were ever suspended; a channel without a row is open."""

@@ -19,6 +19,7 @@ from deconfliction.store import migrate
 from deconfliction.store.candidates import PreparedCache
 from deconfliction.store.engine import READ_ONLY
 from deconfliction.store.ledger import SqlLedgerRepository
+from deconfliction.store.messages import SqlMessageRepository
 from deconfliction.store.officers import SqlOfficerRepository
 from deconfliction.store.repository import (
     SqlAgreementRepository,
@@ -62,6 +63,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.conflicts = SqlConflictRepository(conn)
         self.officers = SqlOfficerRepository(conn)
         self.ledger = SqlLedgerRepository(conn)
+        self.messages = SqlMessageRepository(conn)
         return self
 
     def __exit__(

@@ -1,0 +1,58 @@
+"""What every router of the API shares: the caller's identity, id bounds and problem documents."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from deconfliction.officers import Officer
+
+bearer = HTTPBearer(auto_error=False, description="An officer's API token.")
+
+
+def current_officer(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Officer:
+    """The officer whose bearer token came with the request (401 otherwise)."""
+    return request.app.state.service.officer(credentials.credentials if credentials else None)
+
+
+Caller = Annotated[Officer, Depends(current_officer)]
+
+
+MAX_ID = 2**31 - 1
+"""Ids are 32-bit in the store; a larger one cannot name anything (404 would need a query)."""
+MAX_SEQ = 2**62
+NoticeId = Annotated[int, Path(ge=1, le=MAX_ID)]
+ConflictId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": text,
+        "model": Problem,
+        "content": {"application/problem+json": {"schema": Problem.model_json_schema()}},
+    }
+    for status, text in (
+        (401, "No valid bearer token."),
+        (403, "The officer's role or party may not do this."),
+        (404, "Nothing of that id that the caller may see."),
+        (409, "The party already has a notice with that reference."),
+        (422, "Invalid input; `field` names where."),
+        (503, "The store is unavailable or not initialised."),
+    )
+}

@@ -1,0 +1,125 @@
+"""Hotline messages over SQL: only the state escalation needs; what was said is in the ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from deconfliction.officers import Role
+from deconfliction.service.ports import MessageRepository, StoredMessage
+from deconfliction.store.tables import channel_state, message, officer
+
+_COLUMNS = (
+    message.c.id,
+    message.c.channel,
+    message.c.from_party,
+    message.c.to_party,
+    message.c.precedence,
+    message.c.kind,
+    message.c.level,
+    message.c.status,
+    message.c.deadline,
+)
+_UPDATABLE = frozenset(("status", "level", "deadline", "received_at", "acked_at"))
+
+
+def _message(row: sa.Row[Any]) -> StoredMessage:
+    return StoredMessage(*row)
+
+
+class SqlMessageRepository(MessageRepository):
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self,
+        *,
+        channel: str | None,
+        from_party: str | None,
+        to_party: str,
+        precedence: str,
+        kind: str,
+        sent_by: int | None,
+        sent_at: datetime,
+        level: int,
+        deadline: datetime,
+    ) -> int:
+        row = {
+            "channel": channel,
+            "from_party": from_party,
+            "to_party": to_party,
+            "precedence": precedence,
+            "kind": kind,
+            "sent_by": sent_by,
+            "sent_at": sent_at,
+            "level": level,
+            "status": "sent",
+            "deadline": deadline,
+        }
+        return int(self.conn.execute(message.insert().returning(message.c.id), row).scalar_one())
+
+    def get(self, message_id: int) -> StoredMessage | None:
+        row = self.conn.execute(sa.select(*_COLUMNS).where(message.c.id == message_id)).first()
+        return None if row is None else _message(row)
+
+    def update(self, message_id: int, **values: object) -> None:
+        unknown = set(values) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"cannot update {sorted(unknown)}")
+        self.conn.execute(message.update().where(message.c.id == message_id).values(**values))
+
+    def due(self, now: datetime, *, limit: int) -> list[StoredMessage]:
+        query = (
+            sa.select(*_COLUMNS)
+            .where(message.c.deadline.is_not(None), message.c.deadline <= now)
+            .order_by(message.c.deadline, message.c.id)
+            .limit(limit)
+        )
+        return [_message(row) for row in self.conn.execute(query)]
+
+    def next_deadline(self) -> datetime | None:
+        first = self.conn.execute(sa.select(sa.func.min(message.c.deadline))).scalar_one()
+        if first is None:
+            return None
+        # min() over a decorated column comes back raw on SQLite: read it through the type
+        return message.c.deadline.type.process_result_value(first, self.conn.dialect)
+
+    def roster(self, party: str) -> list[int]:
+        query = (
+            sa.select(officer.c.level)
+            .distinct()
+            .where(
+                officer.c.party_id == party,
+                officer.c.revoked_at.is_(None),
+                officer.c.role != Role.OBSERVER.value,
+            )
+            .order_by(officer.c.level)
+        )
+        return list(self.conn.execute(query).scalars())
+
+    def suspended_by(self, parties: tuple[str, str], channel: str) -> str | None:
+        a, b = sorted(parties)
+        query = sa.select(channel_state.c.suspended_by).where(
+            channel_state.c.party_a == a,
+            channel_state.c.party_b == b,
+            channel_state.c.name == channel,
+        )
+        return self.conn.execute(query).scalar_one_or_none()
+
+    def set_channel(
+        self, parties: tuple[str, str], channel: str, *, suspended_by: str | None, at: datetime
+    ) -> None:
+        a, b = sorted(parties)
+        key = (channel_state.c.party_a == a, channel_state.c.party_b == b)
+        done = self.conn.execute(
+            channel_state.update()
+            .where(*key, channel_state.c.name == channel)
+            .values(suspended_by=suspended_by, changed_at=at)
+        )
+        if done.rowcount == 0:
+            row = {"party_a": a, "party_b": b, "name": channel}
+            self.conn.execute(
+                channel_state.insert(), {**row, "suspended_by": suspended_by, "changed_at": at}
+            )
