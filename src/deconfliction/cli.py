@@ -23,7 +23,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from deconfliction import cli_hotline
 from deconfliction.agreement import Separation, load_agreement
+from deconfliction.cli_hotline import keys_app
 from deconfliction.errors import DeconflictionError, InvalidInput, NoticeError
 from deconfliction.ingest.geojson import conflicts_geojson, loads_notices
 from deconfliction.ledger import dumps_lines, loads_lines, verify
@@ -36,12 +38,14 @@ from deconfliction.service import (
     list_conflicts,
     stored_agreement,
 )
+from deconfliction.service.keys import register_key
 from deconfliction.service.officers import add_officer, list_officers, revoke_officer
 from deconfliction.service.views import events_for
 from deconfliction.settings import Settings
 from deconfliction.store import SqlUnitOfWork, create_engine
 from deconfliction.strategic.detect import Conflict, find_conflicts, prepare_many
 from deconfliction.strategic.notice import Notice
+from deconfliction.tactical.cli import tracks_app
 
 app = typer.Typer(
     help="Keep independent forces from clashing: 4D notices, exact conflict detection.",
@@ -279,6 +283,32 @@ officer_app = typer.Typer(help="Officers and their API tokens.", no_args_is_help
 ledger_app = typer.Typer(help="The hash-chained record: export and verify.", no_args_is_help=True)
 app.add_typer(officer_app, name="officer")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(tracks_app, name="tracks")
+app.add_typer(keys_app, name="keys")
+app.command("send")(cli_hotline.send)
+app.command("inbox")(cli_hotline.inbox)
+app.command("ack")(cli_hotline.ack)
+
+
+@keys_app.command("register")
+def keys_register(
+    public: Annotated[Path, typer.Argument(help="A NAME.pub file of `keys generate`.")],
+    party: Annotated[str, typer.Option(help="The party whose key it is.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Register a party's public key (the operator, on the store; admins can POST /v1/keys).
+    From then on the party's submissions must be signed."""
+    try:
+        text = public.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise fail(InvalidInput(f"cannot read {public}: {exc.strerror}", field="PUBLIC")) from None
+    try:
+        with open_store(database_url) as uow:
+            agreement = stored_agreement(uow)
+            key = register_key(uow, party, text, agreement, by=None, now=datetime.now(UTC))
+    except DeconflictionError as exc:
+        raise fail(exc) from None
+    err.print(f"key {key.id} registered for {key.party}")
 
 
 @officer_app.command("add")
@@ -367,7 +397,8 @@ def ledger_verify(
         bool, typer.Option(help="The file starts after entry 1 (a feed fetched with after=N).")
     ] = False,
 ) -> None:
-    """Check the chain: exit 0 when every entry and link holds, 1 naming the first broken one."""
+    """Check the chain, the service's countersignatures and the parties' signatures: exit 0 when
+    all hold, 1 naming the first broken entry."""
     try:
         items = loads_lines(file.read_bytes())
     except OSError as exc:
@@ -379,7 +410,11 @@ def ledger_verify(
     if not verdict.ok:
         err.print(f"[bold red]broken:[/] {verdict.reason}", highlight=False)
         raise typer.Exit(1)
-    err.print(f"ok: {verdict.entries} entries and {verdict.stubs} stubs, chain intact")
+    err.print(
+        f"ok: {verdict.entries} entries and {verdict.stubs} stubs, chain intact; "
+        f"{verdict.countersigned} countersigned by the service, "
+        f"{verdict.signatures} party signatures verified"
+    )
 
 
 @app.command("serve")

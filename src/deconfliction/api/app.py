@@ -20,9 +20,11 @@ from starlette.concurrency import run_in_threadpool
 from deconfliction import __version__
 from deconfliction.agreement import Agreement
 from deconfliction.api import problems
-from deconfliction.api.common import MAX_SEQ, PROBLEMS, Caller, ConflictId, NoticeId
+from deconfliction.api.common import MAX_SEQ, PROBLEMS, Caller, ConflictId, NoticeId, signed
 from deconfliction.api.feed import Feed
 from deconfliction.api.hotline import hotline_routes
+from deconfliction.api.keys import key_routes
+from deconfliction.console import mount as mount_console
 from deconfliction.errors import InvalidInput
 from deconfliction.ingest.geojson import parse_notices
 from deconfliction.ledger import Entry, to_json
@@ -134,7 +136,9 @@ def create_app(
             {"name": "notices", "description": "4D volumes of planned activity."},
             {"name": "conflicts", "description": "Pairs of volumes closer than the minima."},
             {"name": "ledger", "description": "The hash-chained record, as each party sees it."},
+            {"name": "officers", "description": "Who is calling."},
             {"name": "hotline", "description": "Precedence messages between duty officers."},
+            {"name": "keys", "description": "Ed25519 keys parties sign their submissions with."},
         ],
     )
     app.state.service = service
@@ -142,6 +146,8 @@ def create_app(
     app.include_router(_health())
     app.include_router(_v1(service), prefix="/v1")
     app.include_router(hotline_routes(service), prefix="/v1")
+    app.include_router(key_routes(service), prefix="/v1")
+    mount_console(app)  # the web page at / and /assets, no token (the page sends one)
     return app
 
 
@@ -177,7 +183,8 @@ def _v1(service: Service) -> APIRouter:
     )
     async def post_notice(request: Request, caller: Caller) -> dict[str, Any]:
         body = await _collection(request)
-        return await run_in_threadpool(_file, service, caller, body, None)
+        signature = await signed(service, request, caller, body)
+        return await run_in_threadpool(_file, service, caller, body, None, signature)
 
     @router.post(
         "/notices/{notice_id}/amend",
@@ -191,7 +198,8 @@ def _v1(service: Service) -> APIRouter:
     )
     async def amend(notice_id: NoticeId, request: Request, caller: Caller) -> dict[str, Any]:
         body = await _collection(request)
-        return await run_in_threadpool(_file, service, caller, body, notice_id)
+        signature = await signed(service, request, caller, body)
+        return await run_in_threadpool(_file, service, caller, body, notice_id, signature)
 
     @router.post(
         "/notices/{notice_id}/cancel",
@@ -202,6 +210,10 @@ def _v1(service: Service) -> APIRouter:
         cancel_notice(service.uow(), notice_id, service.agreement, now=service.clock(), by=caller)
         service.feed.wake()
         return notice_for(service.uow(), caller.party, notice_id)
+
+    @router.get("/me", tags=["officers"], summary="The officer the token belongs to.")
+    def me(caller: Caller) -> dict[str, object]:
+        return caller.to_json()
 
     @router.get("/notices", tags=["notices"], summary="Every notice the caller's party may see.")
     def get_notices(caller: Caller) -> list[dict[str, Any]]:
@@ -275,7 +287,11 @@ async def _collection(request: Request) -> dict[str, Any]:
 
 
 def _file(
-    service: Service, caller: Officer, body: dict[str, Any], amends: int | None
+    service: Service,
+    caller: Officer,
+    body: dict[str, Any],
+    amends: int | None,
+    signature: dict[str, Any] | None,
 ) -> dict[str, Any]:
     features = body.get("features")
     for f in features if isinstance(features, list) else ():
@@ -286,11 +302,19 @@ def _file(
     if len(notices) != 1:
         raise InvalidInput(f"holds {len(notices)} notices; file one at a time", field="features")
     if amends is None:
-        filing = prepare_filing(notices, service.agreement, now=service.clock(), by=caller)
+        filing = prepare_filing(
+            notices, service.agreement, now=service.clock(), by=caller, signature=signature
+        )
         filed = service.filer.file(filing)
     else:
         filed = amend_notice(
-            service.uow(), amends, notices[0], service.agreement, now=service.clock(), by=caller
+            service.uow(),
+            amends,
+            notices[0],
+            service.agreement,
+            now=service.clock(),
+            by=caller,
+            signature=signature,
         )
     service.feed.wake()
     return filed_view(filed.entries, caller.party)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
+from deconfliction import signing
 from deconfliction.officers import Officer
+from deconfliction.service.keys import check_signature
+
+if TYPE_CHECKING:
+    from deconfliction.api.app import Service
 
 bearer = HTTPBearer(auto_error=False, description="An officer's API token.")
 
@@ -56,3 +62,20 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
         (503, "The store is unavailable or not initialised."),
     )
 }
+
+
+async def signed(
+    service: Service, request: Request, caller: Officer, body: Any
+) -> dict[str, Any] | None:
+    """The checked signature of a submission (its ``Deconfliction-Signature`` header over the
+    method, path and JSON body), or None for a party without a key."""
+    return await run_in_threadpool(
+        check_signature,
+        service.uow(),
+        caller,
+        method=request.method,
+        path=request.url.path,
+        body=body,
+        header=request.headers.get(signing.HEADER),
+        now=service.clock(),
+    )

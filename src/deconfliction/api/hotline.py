@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
-from deconfliction.api.common import MAX_ID, PROBLEMS, Caller
+from deconfliction.api.common import MAX_ID, PROBLEMS, Caller, signed
 from deconfliction.errors import NotFound
 from deconfliction.hotline import Kind, Precedence, Reply
+from deconfliction.officers import Officer
 from deconfliction.service.hotline import (
     Draft,
     acknowledge_message,
@@ -99,34 +101,9 @@ def hotline_routes(service: Service) -> APIRouter:
         "table; unanswered, the message escalates up the receiving party's roster. A suspended "
         "channel carries only FLASH and distress traffic.",
     )
-    def post_message(body: MessageIn, request: Request, caller: Caller) -> dict[str, Any]:
-        draft = Draft(
-            to=body.to,
-            text=body.text,
-            precedence=body.precedence,
-            kind=body.kind,
-            channel=body.channel,
-            translation=body.translation,
-            notice=body.notice,
-            position=(body.position.lat, body.position.lon) if body.position else None,
-        )
-        check_draft(draft, service.agreement, caller)  # before looking the notice up
-        objected = None
-        if body.notice is not None:
-            try:
-                objected = notice_for(service.uow(), caller.party, body.notice)
-            except NotFound:
-                raise NotFound(f"no notice {body.notice}", field="notice") from None
-        entry = send_message(
-            service.uow(),
-            draft,
-            service.agreement,
-            by=caller,
-            now=service.clock(),
-            objected=objected,
-        )
-        service.feed.wake()
-        return message_view(entry)
+    async def post_message(body: MessageIn, request: Request, caller: Caller) -> dict[str, Any]:
+        signature = await signed(service, request, caller, await request.json())
+        return await run_in_threadpool(_send, service, body, caller, signature)
 
     @router.get("/messages", summary="Messages the caller's party sent or received.")
     def get_messages(
@@ -158,17 +135,11 @@ def hotline_routes(service: Service) -> APIRouter:
         "/messages/{message_id}/ack",
         summary="Answer a message addressed to the caller's party: ROGER, WILCO or UNABLE.",
     )
-    def ack_message(message_id: MessageId, body: AckIn, caller: Caller) -> dict[str, Any]:
-        acknowledge_message(
-            service.uow(),
-            message_id,
-            body.reply,
-            comment=body.comment,
-            by=caller,
-            now=service.clock(),
-        )
-        service.feed.wake()
-        return message_for(service.uow(), caller.party, message_id)
+    async def ack_message(
+        message_id: MessageId, body: AckIn, request: Request, caller: Caller
+    ) -> dict[str, Any]:
+        signature = await signed(service, request, caller, await request.json())
+        return await run_in_threadpool(_ack, service, message_id, body, caller, signature)
 
     @router.get("/channels", summary="The caller's channels and whether each is suspended.")
     def get_channels(caller: Caller) -> list[dict[str, Any]]:
@@ -178,6 +149,59 @@ def hotline_routes(service: Service) -> APIRouter:
         _channel_action(router, service, action)
 
     return router
+
+
+def _send(
+    service: Service, body: MessageIn, caller: Officer, signature: dict[str, Any] | None
+) -> dict[str, Any]:
+    draft = Draft(
+        to=body.to,
+        text=body.text,
+        precedence=body.precedence,
+        kind=body.kind,
+        channel=body.channel,
+        translation=body.translation,
+        notice=body.notice,
+        position=(body.position.lat, body.position.lon) if body.position else None,
+    )
+    check_draft(draft, service.agreement, caller)  # before looking the notice up
+    objected = None
+    if body.notice is not None:
+        try:
+            objected = notice_for(service.uow(), caller.party, body.notice)
+        except NotFound:
+            raise NotFound(f"no notice {body.notice}", field="notice") from None
+    entry = send_message(
+        service.uow(),
+        draft,
+        service.agreement,
+        by=caller,
+        now=service.clock(),
+        objected=objected,
+        signature=signature,
+    )
+    service.feed.wake()
+    return message_view(entry)
+
+
+def _ack(
+    service: Service,
+    message_id: int,
+    body: AckIn,
+    caller: Officer,
+    signature: dict[str, Any] | None,
+) -> dict[str, Any]:
+    acknowledge_message(
+        service.uow(),
+        message_id,
+        body.reply,
+        comment=body.comment,
+        by=caller,
+        now=service.clock(),
+        signature=signature,
+    )
+    service.feed.wake()
+    return message_for(service.uow(), caller.party, message_id)
 
 
 def _channel_action(router: APIRouter, service: Service, action: str) -> None:

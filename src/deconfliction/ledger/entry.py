@@ -38,6 +38,7 @@ MAX_INT = 2**53 - 1
 BODY_KEYS = ("seq", "at", "actor", "kind", "payload", "audience", "prev")
 ENTRY_KEYS = frozenset((*BODY_KEYS, "hash"))
 STUB_KEYS = frozenset(("seq", "prev", "hash", "stub"))
+OPTIONAL_KEYS = frozenset(("countersig",))
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -57,15 +58,19 @@ class Entry:
     audience: tuple[str, ...]
     prev: str
     hash: str
+    countersig: str | None = field(default=None, compare=False)
+    """The service's Ed25519 signature of ``hash`` (base64); outside the hashed body."""
 
 
 @dataclass(frozen=True, slots=True)
 class Stub:
-    """An entry as seen from outside its audience: where it sits in the chain, not what it says."""
+    """An entry as seen from outside its audience: where it sits in the chain, not what it says
+    (with the service's countersignature of its hash, which every party can check)."""
 
     seq: int
     prev: str
     hash: str
+    countersig: str | None = field(default=None, compare=False)
 
 
 def append(
@@ -150,14 +155,15 @@ def view(entry: Entry, party: str | None) -> Entry | Stub:
     """
     if party is None or party in entry.audience:
         return entry
-    return Stub(seq=entry.seq, prev=entry.prev, hash=entry.hash)
+    return Stub(seq=entry.seq, prev=entry.prev, hash=entry.hash, countersig=entry.countersig)
 
 
 def to_json(item: Entry | Stub) -> dict[str, Any]:
     """One line of an export or a feed: an entry's body and hash, or a stub marked ``stub``."""
+    signed = {} if item.countersig is None else {"countersig": item.countersig}
     if isinstance(item, Stub):
-        return {"seq": item.seq, "prev": item.prev, "hash": item.hash, "stub": True}
-    return {**_body(item), "hash": item.hash}
+        return {"seq": item.seq, "prev": item.prev, "hash": item.hash, "stub": True, **signed}
+    return {**_body(item), "hash": item.hash, **signed}
 
 
 def from_json(doc: Mapping[str, Any]) -> Entry | Stub:
@@ -276,7 +282,7 @@ def _key(key: Any, path: str) -> str:
 
 
 def _keys(doc: Mapping[str, Any], expected: frozenset[str]) -> None:
-    unknown = sorted(set(doc) - expected)
+    unknown = sorted(set(doc) - expected - OPTIONAL_KEYS)
     missing = sorted(expected - set(doc))
     if unknown:
         raise LedgerError(f"unknown key {unknown[0]!r}")
@@ -288,7 +294,12 @@ def _stub_from(doc: Mapping[str, Any]) -> Stub:
     _keys(doc, STUB_KEYS)
     if doc["stub"] is not True:
         raise LedgerError(f"stub must be true, not {doc['stub']!r}")
-    return Stub(seq=_seq(doc["seq"]), prev=_hex(doc, "prev"), hash=_hex(doc, "hash"))
+    return Stub(
+        seq=_seq(doc["seq"]),
+        prev=_hex(doc, "prev"),
+        hash=_hex(doc, "hash"),
+        countersig=_countersig(doc),
+    )
 
 
 def _entry_from(doc: Mapping[str, Any]) -> Entry:
@@ -309,6 +320,7 @@ def _entry_from(doc: Mapping[str, Any]) -> Entry:
         audience=_audience(doc["audience"]),
         prev=_hex(doc, "prev"),
         hash=_hex(doc, "hash"),
+        countersig=_countersig(doc),
     )
 
 
@@ -348,3 +360,10 @@ def _audience(value: Any) -> tuple[str, ...]:
     if any(a >= b for a, b in pairwise(value)):
         raise LedgerError(f"audience must be sorted without repeats, not {value!r}")
     return tuple(value)
+
+
+def _countersig(doc: Mapping[str, Any]) -> str | None:
+    value = doc.get("countersig")
+    if value is not None and (not isinstance(value, str) or not value):
+        raise LedgerError("countersig must be a non-empty string")
+    return value

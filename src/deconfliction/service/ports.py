@@ -244,6 +244,36 @@ class MessageRepository(ABC):
 
 
 @dataclass(frozen=True, slots=True)
+class PartyKey:
+    """A party's Ed25519 public key (base64), by its id."""
+
+    id: str
+    party: str
+    public: str
+    revoked_at: datetime | None = None
+
+
+class KeyRepository(ABC):
+    @abstractmethod
+    def register(self, key: PartyKey, *, at: datetime) -> bool:
+        """Store a party's public key; False when that key is already registered."""
+
+    @abstractmethod
+    def get(self, key_id: str) -> PartyKey | None: ...
+
+    @abstractmethod
+    def of_party(self, party: str) -> list[PartyKey]:
+        """The party's keys, revoked ones included, oldest first."""
+
+    @abstractmethod
+    def revoke(self, key_id: str, *, at: datetime) -> None: ...
+
+    @abstractmethod
+    def use_nonce(self, key_id: str, nonce: str, *, at: datetime) -> bool:
+        """Remember a signed request's nonce; False when it was used before (a replay)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Head:
     """The last entry of the ledger: its sequence number (0 when empty) and hash."""
 
@@ -268,6 +298,14 @@ class LedgerRepository(ABC):
     def of_kinds(self, party: str, kinds: Collection[str]) -> list[Entry]:
         """The entries of these kinds that ``party`` may read, in order."""
 
+    @abstractmethod
+    def service_key(self) -> str | None:
+        """The public half of the key the service countersigns entries with, if it has one."""
+
+    @abstractmethod
+    def set_service_key(self, private_pem: bytes, public: str, *, at: datetime) -> None:
+        """Keep the service's key pair; entries added from now on are countersigned."""
+
 
 class UnitOfWork(ABC):
     """One transaction: ``with uow:`` begins it, ``uow.commit()`` keeps it, leaving rolls back.
@@ -282,6 +320,7 @@ class UnitOfWork(ABC):
     officers: OfficerRepository
     ledger: LedgerRepository
     messages: MessageRepository
+    keys: KeyRepository
 
     @abstractmethod
     def __enter__(self) -> Self: ...

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from deconfliction import signing
 from deconfliction.agreement import Agreement, Separation, loads_agreement
 from deconfliction.errors import (
     DuplicateNotice,
@@ -46,26 +48,34 @@ def init_store(
 ) -> None:
     """Create the schema if needed and store the agreement and its parties.
 
-    Running it again with the same agreement changes nothing; the parties of a store cannot be
-    swapped for another agreement's, so a different one is a :class:`StoreError`.
+    The service's countersigning key is made here too (its public half is the ``service.key``
+    entry), and by running ``init`` again on a store made before keys existed. Running it again
+    otherwise changes nothing; the parties of a store cannot be swapped for another agreement's,
+    so a different one is a :class:`StoreError`.
     """
+    at = now or datetime.now(UTC)
+    parties = [p.id for p in agreement.parties]
     with uow:
         uow.migrate()
         stored = uow.agreements.get()
-        if stored is None:
-            at = now or datetime.now(UTC)
-            head = uow.lock_ledger()
-            uow.agreements.add(agreement, agreement_text, created_at=at)
-            log = Recorder(head, at=at, actor=OPERATOR)
-            parties = [p.id for p in agreement.parties]
-            body = {"name": agreement.name, "parties": parties, "text": agreement_text}
-            log.record("agreement.recorded", body, audience=audience.everyone(parties))
-            uow.ledger.add(log.entries)
-        elif loads_agreement(stored.text) != agreement:
+        if stored is not None and loads_agreement(stored.text) != agreement:
             raise StoreError(
                 f"the store already holds another agreement ({stored.name!r}, stored "
                 f"{stored.created_at:%Y-%m-%d %H:%M} UTC); use a new database for a new agreement"
             )
+        head = uow.lock_ledger()
+        log = Recorder(head, at=at, actor=OPERATOR)
+        if uow.ledger.service_key() is None:
+            key = signing.generate()
+            public = signing.public_b64(key)
+            uow.ledger.set_service_key(signing.private_pem(key), public, at=at)
+            body = {"key": signing.key_id(public), "public_key": public}
+            log.record("service.key", body, audience=audience.everyone(parties))
+        if stored is None:
+            uow.agreements.add(agreement, agreement_text, created_at=at)
+            body = {"name": agreement.name, "parties": parties, "text": agreement_text}
+            log.record("agreement.recorded", body, audience=audience.everyone(parties))
+        uow.ledger.add(log.entries)
         uow.commit()
 
 
@@ -103,10 +113,16 @@ class Filing:
     items: list[Prepared]
     late: list[bool]
     by: Officer | None
+    signature: dict[str, Any] | None = None  # what the party signed, for the ledger
 
 
 def prepare_filing(
-    notices: Sequence[Notice], agreement: Agreement, *, now: datetime, by: Officer | None = None
+    notices: Sequence[Notice],
+    agreement: Agreement,
+    *,
+    now: datetime,
+    by: Officer | None = None,
+    signature: dict[str, Any] | None = None,
 ) -> Filing:
     """Everything that can be checked without the store: parties, rights, references repeated
     within the filing, every volume (errors name notice, volume and field); and lateness."""
@@ -115,7 +131,7 @@ def prepare_filing(
         _may_file(by, notices)
     unique_keys(notices)
     late = [_late(n, agreement, now) for n in notices]
-    return Filing(notices, prepare_many(notices), late, by)
+    return Filing(notices, prepare_many(notices), late, by, signature)
 
 
 def file_notices(
@@ -193,7 +209,14 @@ def _store(
             ours = [c for c, x in enumerate(found) if volume_filing[x.volume_b] == k]
             start = len(log.entries)
             with log.acting(f.by.actor if f.by else OPERATOR):
-                _record_notices(log, f.notices, [int(notice_ids[i]) for i in mine], f.late, parties)
+                _record_notices(
+                    log,
+                    f.notices,
+                    [int(notice_ids[i]) for i in mine],
+                    f.late,
+                    parties,
+                    signature=f.signature,
+                )
                 _record_conflicts(
                     log,
                     [found[c] for c in ours],
@@ -271,6 +294,7 @@ def _record_notices(
     *,
     amends: StoredNotice | None = None,
     watchers: Collection[str] = (),
+    signature: dict[str, Any] | None = None,
 ) -> None:
     """Entries for stored notices: filed (or amended, naming the version it supersedes), their
     remarks for the owner, and that they came late for everyone."""
@@ -286,6 +310,8 @@ def _record_notices(
             }
         )
         body = {**head, **version, "late": is_late, "features": features}
+        if signature is not None:
+            body["signature"] = signature
         readers = audience.notice(n, parties)
         if amends is None:
             log.record("notice.filed", body, audience=readers)
@@ -432,6 +458,7 @@ def amend_notice(
     *,
     now: datetime,
     by: Officer | None = None,
+    signature: dict[str, Any] | None = None,
 ) -> Filed:
     """Replace an active notice by a new version (same reference), checked like a new filing.
 
@@ -465,7 +492,14 @@ def amend_notice(
         log = Recorder(head, at=now, actor=by.actor if by else OPERATOR)
         parties = [p.id for p in agreement.parties]
         _record_notices(
-            log, [notice], notice_ids.tolist(), late, parties, amends=old, watchers=watchers
+            log,
+            [notice],
+            notice_ids.tolist(),
+            late,
+            parties,
+            amends=old,
+            watchers=watchers,
+            signature=signature,
         )
         hidden, features = _hidden_volumes(uow, found, [notice])
         _record_conflicts(log, found, conflict_ids.tolist(), [notice], features, hidden)

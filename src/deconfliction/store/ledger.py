@@ -9,16 +9,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from deconfliction import signing
 from deconfliction.ledger import Entry, Stub
 from deconfliction.service.ports import LedgerRepository
-from deconfliction.store.tables import entry_audience, ledger_entry, ledger_head
+from deconfliction.store.tables import entry_audience, ledger_entry, ledger_head, service_key
 
 _e = ledger_entry.c
-ENTRIES = sa.select(_e.seq, _e.at, _e.actor, _e.kind, _e.payload, _e.audience, _e.prev, _e.hash)
+ENTRIES = sa.select(
+    _e.seq, _e.at, _e.actor, _e.kind, _e.payload, _e.audience, _e.prev, _e.hash, _e.countersig
+)
+
+
+@lru_cache(maxsize=4)
+def _private(pem: bytes) -> Ed25519PrivateKey:
+    """The parsed service key (parsed once per process, not once per transaction)."""
+    return signing.load_private(pem)
 
 
 def _entry(row: sa.Row[Any]) -> Entry:
@@ -31,6 +43,7 @@ def _entry(row: sa.Row[Any]) -> Entry:
         audience=tuple(json.loads(row.audience)),
         prev=row.prev,
         hash=row.hash,
+        countersig=row.countersig,
     )
 
 
@@ -41,6 +54,8 @@ class SqlLedgerRepository(LedgerRepository):
     def add(self, entries: Sequence[Entry]) -> None:
         if not entries:
             return
+        pem = self.conn.execute(sa.select(service_key.c.private_key)).scalar_one_or_none()
+        key = None if pem is None else _private(bytes(pem))
         self.conn.execute(
             ledger_entry.insert(),
             [
@@ -53,6 +68,7 @@ class SqlLedgerRepository(LedgerRepository):
                     "audience": json.dumps(list(e.audience)),
                     "prev": e.prev,
                     "hash": e.hash,
+                    "countersig": None if key is None else signing.sign(key, e.hash.encode()),
                 }
                 for e in entries
             ],
@@ -92,6 +108,14 @@ class SqlLedgerRepository(LedgerRepository):
             .limit(limit)
         )
         return [
-            _entry(row) if row.visible else Stub(row.seq, row.prev, row.hash)
+            _entry(row) if row.visible else Stub(row.seq, row.prev, row.hash, row.countersig)
             for row in self.conn.execute(query)
         ]
+
+    def service_key(self) -> str | None:
+        query = sa.select(service_key.c.public_key).where(service_key.c.id == 1)
+        return self.conn.execute(query).scalar_one_or_none()
+
+    def set_service_key(self, private_pem: bytes, public: str, *, at: datetime) -> None:
+        row = {"id": 1, "private_key": private_pem, "public_key": public, "created_at": at}
+        self.conn.execute(service_key.insert(), row)

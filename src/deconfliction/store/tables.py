@@ -194,6 +194,7 @@ ledger_entry = sa.Table(
     sa.Column("audience", sa.Text, nullable=False),  # JSON list of party ids
     sa.Column("prev", sa.Text, nullable=False),
     sa.Column("hash", sa.Text, nullable=False),
+    sa.Column("countersig", sa.Text, nullable=True),  # added by 0004: the service's signature
 )
 
 entry_audience = sa.Table(
@@ -252,3 +253,34 @@ channel_state = sa.Table(
     sa.Column("changed_at", UtcDateTime, nullable=False),
 )
 """Channels that were ever suspended; a channel without a row is open."""
+
+party_key = sa.Table(
+    "party_key",
+    metadata,
+    sa.Column("key_id", sa.Text, primary_key=True),  # ed25519:<16 hex>
+    sa.Column("party_id", sa.Text, sa.ForeignKey("party.id"), nullable=False, index=True),
+    sa.Column("public_key", sa.Text, nullable=False),  # base64 of the 32 raw bytes
+    sa.Column("registered_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+)
+"""Each party's registered Ed25519 public keys; once a party has one, it signs what it submits."""
+
+used_nonce = sa.Table(
+    "used_nonce",
+    metadata,
+    sa.Column("key_id", sa.Text, primary_key=True),
+    sa.Column("nonce", sa.Text, primary_key=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sqlite_with_rowid=False,
+)
+"""Nonces of accepted signed requests: a replayed request finds its nonce here and is refused."""
+
+service_key = sa.Table(
+    "service_key",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # the one row: id 1
+    sa.Column("private_key", sa.LargeBinary, nullable=False),  # PEM (PKCS #8)
+    sa.Column("public_key", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+"""The key the service countersigns ledger entries with (its public half is in the ledger)."""

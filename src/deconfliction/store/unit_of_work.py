@@ -18,6 +18,7 @@ from deconfliction.service.ports import Head, UnitOfWork
 from deconfliction.store import migrate
 from deconfliction.store.candidates import PreparedCache
 from deconfliction.store.engine import READ_ONLY
+from deconfliction.store.keys import SqlKeyRepository
 from deconfliction.store.ledger import SqlLedgerRepository
 from deconfliction.store.messages import SqlMessageRepository
 from deconfliction.store.officers import SqlOfficerRepository
@@ -64,6 +65,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.officers = SqlOfficerRepository(conn)
         self.ledger = SqlLedgerRepository(conn)
         self.messages = SqlMessageRepository(conn)
+        self.keys = SqlKeyRepository(conn)
         return self
 
     def __exit__(
