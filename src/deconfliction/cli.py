@@ -27,6 +27,7 @@ from deconfliction import cli_hotline
 from deconfliction.agreement import Separation, load_agreement
 from deconfliction.cli_hotline import keys_app
 from deconfliction.errors import DeconflictionError, InvalidInput, NoticeError
+from deconfliction.geo.readback import read_backs
 from deconfliction.ingest.geojson import conflicts_geojson, loads_notices
 from deconfliction.ledger import dumps_lines, loads_lines, verify
 from deconfliction.officers import Role
@@ -160,6 +161,27 @@ def _check(
         conflicts = find_conflicts(items, sep)
     print_conflicts(conflicts, fmt, notices)
     raise typer.Exit(1 if conflicts else 0)
+
+
+@app.command("readback")
+def readback_command(
+    file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection of notices.")],
+    json: Annotated[bool, typer.Option("--json", help="JSON lines instead of text.")] = False,
+) -> None:
+    """Say back where each volume of FILE is (MGRS, degrees-minutes, distance and bearing from
+    the nearest named place, band, window), to catch a misplotted coordinate before filing."""
+    try:
+        notices = read_notices(file)
+        found = [read_backs(n.volumes) for n in notices]
+    except DeconflictionError as exc:
+        raise fail(exc) from None
+    for n, backs in zip(notices, found, strict=True):
+        for k, rb in enumerate(backs):
+            if json:
+                doc = {"notice": n.ref, "party": n.party, "volume": k, **rb.as_dict()}
+                print(orjson.dumps(doc).decode())
+            else:
+                print(f"{n.ref} ({n.party}) volume {k}\n{rb.text}\n")
 
 
 def minima(

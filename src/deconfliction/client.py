@@ -181,6 +181,16 @@ class Client:
     def resume(self, party: str, channel: str) -> Json:
         return self._post(f"/v1/channels/{party}/{channel}/resume")
 
+    # ---- tracks ----
+
+    def report_tracks(self, reports: list[Json], *, own: bool = True) -> Json:
+        """Report live tracks (the party's own assets, or observed ones with ``own=False``);
+        answers ``{"stored": n, "skipped": [{"index", "field", "reason"}, ...]}``."""
+        return self._post("/v1/tracks", {"own": own, "reports": reports})
+
+    def encounters(self) -> Json:
+        return self._get("/v1/encounters")
+
     # ---- keys and the ledger ----
 
     def register_key(self, public_key: str) -> Json:

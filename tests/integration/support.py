@@ -202,7 +202,9 @@ def serving(
         for party in PARTIES
         for role in Role
     }
-    app = create_app(Settings(database_url, tmp_path), clock=clock or (lambda: NOW), escalate=False)
+    app = create_app(
+        Settings(database_url, tmp_path), clock=clock or (lambda: NOW), background=False
+    )
     try:
         with TestClient(app, **client_options) as client:
             yield client, tokens, uow

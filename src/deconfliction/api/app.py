@@ -24,8 +24,10 @@ from deconfliction.api.common import MAX_SEQ, PROBLEMS, Caller, ConflictId, Noti
 from deconfliction.api.feed import Feed
 from deconfliction.api.hotline import hotline_routes
 from deconfliction.api.keys import key_routes
+from deconfliction.api.tracks import track_routes
 from deconfliction.console import mount as mount_console
 from deconfliction.errors import InvalidInput
+from deconfliction.geo.readback import gazetteer, read_backs
 from deconfliction.ingest.geojson import parse_notices
 from deconfliction.ledger import Entry, to_json
 from deconfliction.officers import Officer
@@ -33,6 +35,7 @@ from deconfliction.service import stored_agreement
 from deconfliction.service.escalator import Escalator
 from deconfliction.service.filer import Filer
 from deconfliction.service.officers import authenticate
+from deconfliction.service.tactician import Tactician
 from deconfliction.service.use_cases import amend_notice, cancel_notice, prepare_filing
 from deconfliction.service.views import (
     acknowledge_conflict,
@@ -41,10 +44,12 @@ from deconfliction.service.views import (
     filed_view,
     notice_for,
     notices_for,
+    preview,
 )
 from deconfliction.settings import Settings
 from deconfliction.store import SqlUnitOfWork, create_engine
 from deconfliction.store.candidates import PreparedCache
+from deconfliction.strategic.notice import Notice
 
 GEOJSON_BODY = {
     "requestBody": {
@@ -81,6 +86,7 @@ class Service:
         self._agreement: Agreement | None = None
         self.filer = Filer(self.uow, lambda: self.agreement, clock)
         self.escalator = Escalator(self.uow, lambda: self.agreement, clock, self.feed.wake)
+        self.tactician = Tactician(self.uow, lambda: self.agreement, clock, self.feed.wake)
         self._tokens: dict[str, tuple[Officer, float]] = {}
 
     def uow(self) -> SqlUnitOfWork:
@@ -110,22 +116,26 @@ def create_app(
     settings: Settings | None = None,
     *,
     clock: Callable[[], datetime] | None = None,
-    escalate: bool = True,
+    background: bool = True,
 ) -> FastAPI:
     """The service on ``settings.database_url`` (initialised by ``deconfliction init``).
 
-    ``escalate=False`` leaves the escalation clock stopped (tests drive it with their own clock).
+    ``background=False`` leaves the escalation clock and the tactical cycle stopped (tests drive
+    them with their own clock: ``service.escalator.sweep()``, ``service.tactician.cycle()``).
     """
     service = Service(settings or Settings.from_env(), clock or (lambda: datetime.now(UTC)))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if escalate:
+        if background:
             service.escalator.start()
+            service.tactician.start()
+        await run_in_threadpool(gazetteer)  # load the read-back's places before the first filing
         try:
             yield
         finally:
             service.escalator.stop()
+            service.tactician.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -139,6 +149,7 @@ def create_app(
             {"name": "officers", "description": "Who is calling."},
             {"name": "hotline", "description": "Precedence messages between duty officers."},
             {"name": "keys", "description": "Ed25519 keys parties sign their submissions with."},
+            {"name": "tracks", "description": "Live tracks and their predicted encounters."},
         ],
     )
     app.state.service = service
@@ -147,6 +158,7 @@ def create_app(
     app.include_router(_v1(service), prefix="/v1")
     app.include_router(hotline_routes(service), prefix="/v1")
     app.include_router(key_routes(service), prefix="/v1")
+    app.include_router(track_routes(service), prefix="/v1")
     mount_console(app)  # the web page at / and /assets, no token (the page sends one)
     return app
 
@@ -175,7 +187,8 @@ def _v1(service: Service) -> APIRouter:
         "/notices",
         status_code=201,
         tags=["notices"],
-        summary="File one notice; answers with the stored notice and the conflicts it made.",
+        summary="File one notice; answers with the stored notice, the read-back of its volumes "
+        "and the conflicts it made.",
         openapi_extra=GEOJSON_BODY,
         description="The body is a GeoJSON FeatureCollection in the DESIGN.md format, all of "
         "its features one notice of the caller's party (`party` may be left out). An optional "
@@ -185,6 +198,19 @@ def _v1(service: Service) -> APIRouter:
         body = await _collection(request)
         signature = await signed(service, request, caller, body)
         return await run_in_threadpool(_file, service, caller, body, None, signature)
+
+    @router.post(
+        "/readback",
+        tags=["notices"],
+        summary="Check a notice without filing it: the read-back of each volume and its "
+        "conflicts with the notices the caller already sees.",
+        openapi_extra=GEOJSON_BODY,
+        description="The body is the notice as for filing. Nothing is stored or recorded. "
+        "Conflicts with notices not shared with the caller are found only when it files.",
+    )
+    async def readback(request: Request, caller: Caller) -> dict[str, Any]:
+        body = await _collection(request)
+        return await run_in_threadpool(_preview, service, caller, body)
 
     @router.post(
         "/notices/{notice_id}/amend",
@@ -286,13 +312,8 @@ async def _collection(request: Request) -> dict[str, Any]:
     return body
 
 
-def _file(
-    service: Service,
-    caller: Officer,
-    body: dict[str, Any],
-    amends: int | None,
-    signature: dict[str, Any] | None,
-) -> dict[str, Any]:
+def _one_notice(caller: Officer, body: dict[str, Any]) -> Notice:
+    """The one notice of a filing's body, its party taken from the token."""
     features = body.get("features")
     for f in features if isinstance(features, list) else ():
         props = f.get("properties") if isinstance(f, dict) else None
@@ -301,6 +322,23 @@ def _file(
     notices = parse_notices(body)
     if len(notices) != 1:
         raise InvalidInput(f"holds {len(notices)} notices; file one at a time", field="features")
+    return notices[0]
+
+
+def _preview(service: Service, caller: Officer, body: dict[str, Any]) -> dict[str, Any]:
+    notice = _one_notice(caller, body)
+    prepare_filing([notice], service.agreement, now=service.clock(), by=caller)  # checks only
+    return preview(service.uow(), caller.party, notice, service.agreement)
+
+
+def _file(
+    service: Service,
+    caller: Officer,
+    body: dict[str, Any],
+    amends: int | None,
+    signature: dict[str, Any] | None,
+) -> dict[str, Any]:
+    notices = [_one_notice(caller, body)]
     if amends is None:
         filing = prepare_filing(
             notices, service.agreement, now=service.clock(), by=caller, signature=signature
@@ -317,7 +355,9 @@ def _file(
             signature=signature,
         )
     service.feed.wake()
-    return filed_view(filed.entries, caller.party)
+    view = filed_view(filed.entries, caller.party)
+    view["readback"] = [r.as_dict() for r in read_backs(notices[0].volumes)]
+    return view
 
 
 async def _stream(service: Service, party: str, cursor: int) -> AsyncIterator[dict[str, str]]:

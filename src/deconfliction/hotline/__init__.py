@@ -28,6 +28,7 @@ class Kind(StrEnum):
     LINE_CHECK = "line_check"  # a test whose answer proves the line works
     CONFLICT = "conflict"  # the service: new conflicts between notices
     LATE_NOTICE = "late_notice"  # the service: a notice filed later than its notice period
+    ENCOUNTER = "encounter"  # the service: live tracks about to lose separation, or lost it
 
     @property
     def by_officer(self) -> bool:

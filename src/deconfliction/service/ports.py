@@ -274,6 +274,54 @@ class KeyRepository(ABC):
 
 
 @dataclass(frozen=True, slots=True)
+class StoredEncounter:
+    """An open encounter as the store keeps it between cycles."""
+
+    id: int
+    a: str
+    b: str
+    a_party: str
+    b_party: str
+    opened_s: float
+    seen_s: float
+    recorded_s: float
+    tcpa_s: float
+    dcpa_m: float
+    tin_s: float
+    los: bool
+    urgent: bool
+
+
+class TrackRepository(ABC):
+    @abstractmethod
+    def report(self, rows: Sequence[dict[str, object]]) -> None:
+        """Merge reports into the latest state of their tracks: a field a report leaves out
+        (None) keeps its stored value; position and altitude keep the time they were reported."""
+
+    @abstractmethod
+    def live(self, since_s: float) -> list[dict[str, object]]:
+        """Every track heard from since ``since_s`` (epoch seconds), as stored."""
+
+    @abstractmethod
+    def forget(self, before_s: float) -> None:
+        """Drop the tracks not heard from since ``before_s``."""
+
+    @abstractmethod
+    def open_encounters(self) -> list[StoredEncounter]: ...
+
+    @abstractmethod
+    def add_encounter(self, e: StoredEncounter) -> int:
+        """Store a new encounter (its ``id`` is ignored); returns its id."""
+
+    @abstractmethod
+    def update_encounter(self, encounter_id: int, **values: object) -> None: ...
+
+    @abstractmethod
+    def take_lease(self, holder: str, *, now_s: float, ttl_s: float) -> bool:
+        """Hold the detection lease for ``ttl_s`` if it is free, lapsed or already ours."""
+
+
+@dataclass(frozen=True, slots=True)
 class Head:
     """The last entry of the ledger: its sequence number (0 when empty) and hash."""
 
@@ -321,6 +369,7 @@ class UnitOfWork(ABC):
     ledger: LedgerRepository
     messages: MessageRepository
     keys: KeyRepository
+    tracks: TrackRepository
 
     @abstractmethod
     def __enter__(self) -> Self: ...

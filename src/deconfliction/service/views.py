@@ -12,11 +12,15 @@ from typing import Any
 
 from deconfliction.agreement import Agreement
 from deconfliction.errors import Forbidden, NotFound
+from deconfliction.geo.readback import read_backs
+from deconfliction.ingest.geojson import parse_notices
 from deconfliction.ledger import Entry, Stub
 from deconfliction.officers import Officer
 from deconfliction.service import audience
 from deconfliction.service.ports import UnitOfWork
 from deconfliction.service.recorder import Recorder
+from deconfliction.strategic.detect import find_conflicts, prepare_many
+from deconfliction.strategic.notice import Notice
 from deconfliction.utc import rfc3339
 
 NOTICE_KINDS = (
@@ -35,6 +39,7 @@ MESSAGE_KINDS = (
     "message.expired",
 )
 CHANNEL_KINDS = ("channel.suspended", "channel.resumed")
+ENCOUNTER_KINDS = ("encounter.opened", "encounter.updated", "encounter.closed")
 MAX_EVENTS = 1000
 
 
@@ -219,3 +224,47 @@ def channels_for(uow: UnitOfWork, party: str, agreement: Agreement) -> list[dict
                 suspended_by=e.payload["party"] if suspended else None, changed_at=rfc3339(e.at)
             )
     return list(channels.values())
+
+
+def preview(uow: UnitOfWork, party: str, notice: Notice, agreement: Agreement) -> dict[str, Any]:
+    """What filing ``notice`` would show ``party`` before it is final: the read-back of each
+    volume, and its conflicts with the active notices of others that the party already sees.
+
+    Conflicts with notices not shared with the party appear only when it files (and are then
+    recorded): a preview that found them would let anyone probe, without a trace, for what they
+    may not see.
+    """
+    visible = [
+        f
+        for n in notices_for(uow, party)
+        if n["status"] == "active" and n["party"] != party
+        for f in n["features"]
+    ]
+    others = parse_notices({"type": "FeatureCollection", "features": visible}) if visible else []
+    items = prepare_many([notice, *others])
+    mine = (notice.party, notice.ref)
+    conflicts = [
+        c.to_json()
+        for c in find_conflicts(items, agreement.separation)
+        if mine in ((c.a.party, c.a.notice), (c.b.party, c.b.notice))
+    ]
+    return {"readback": [r.as_dict() for r in read_backs(notice.volumes)], "conflicts": conflicts}
+
+
+def encounters_for(uow: UnitOfWork, party: str) -> list[dict[str, Any]]:
+    """Every encounter of live tracks ``party`` was told of, with its latest prediction."""
+    with uow.read_only() as tx:
+        entries = tx.ledger.of_kinds(party, ENCOUNTER_KINDS)
+    encounters: dict[int, dict[str, Any]] = {}
+    for e in entries:
+        p = e.payload
+        if e.kind == "encounter.opened":
+            encounters[p["id"]] = {**p, "opened": p["time"], "closed": None, "updates": 0}
+        elif p["id"] in encounters:
+            known = encounters[p["id"]]
+            if e.kind == "encounter.closed":
+                known["closed"] = p["time"]
+            else:
+                known.update({k: v for k, v in p.items() if k != "id"})
+                known["updates"] += 1
+    return list(encounters.values())

@@ -284,3 +284,51 @@ service_key = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
 )
 """The key the service countersigns ledger entries with (its public half is in the ledger)."""
+
+track_state = sa.Table(
+    "track_state",
+    metadata,
+    sa.Column("track", sa.Text, primary_key=True),  # icao24, hex ident, or the feed's own id
+    sa.Column("party", sa.Text, nullable=True),  # None: unattributed (observed, not declared)
+    sa.Column("reporter", sa.Text, nullable=False),  # the party whose feed reported it
+    sa.Column("heard_s", sa.Double, nullable=False),  # epoch seconds of the latest report
+    sa.Column("position_s", sa.Double, nullable=True),
+    sa.Column("lat", sa.Double, nullable=True),
+    sa.Column("lon", sa.Double, nullable=True),
+    sa.Column("altitude_s", sa.Double, nullable=True),
+    sa.Column("altitude_m", sa.Double, nullable=True),
+    sa.Column("speed_mps", sa.Double, nullable=True),
+    sa.Column("track_deg", sa.Double, nullable=True),
+    sa.Column("vertical_rate_mps", sa.Double, nullable=True),
+    sa.Column("on_ground", sa.Boolean, nullable=True),
+)
+"""The latest state of each live track, merged from partial reports (a field a report leaves out
+keeps its value), shared by every service process."""
+
+encounter = sa.Table(
+    "encounter",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("a", sa.Text, nullable=False),  # track ids, a < b
+    sa.Column("b", sa.Text, nullable=False),
+    sa.Column("a_party", sa.Text, nullable=False),  # the party told about each side
+    sa.Column("b_party", sa.Text, nullable=False),
+    sa.Column("opened_s", sa.Double, nullable=False),
+    sa.Column("seen_s", sa.Double, nullable=False),
+    sa.Column("recorded_s", sa.Double, nullable=False),  # when the ledger last heard of it
+    sa.Column("tcpa_s", sa.Double, nullable=False),
+    sa.Column("dcpa_m", sa.Double, nullable=False),
+    sa.Column("tin_s", sa.Double, nullable=False),
+    sa.Column("los", sa.Boolean, nullable=False),
+    sa.Column("urgent", sa.Boolean, nullable=False),  # FLASH traffic was sent for it
+    sa.Column("closed_s", sa.Double, nullable=True, index=True),  # None while open
+)
+
+tactical_lease = sa.Table(
+    "tactical_lease",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # the one row: id 1
+    sa.Column("holder", sa.Text, nullable=False),
+    sa.Column("until_s", sa.Double, nullable=False),
+)
+"""Which service process runs the detection cycle: one at a time, taken over when it lapses."""

@@ -28,6 +28,7 @@ from deconfliction.store.repository import (
     SqlNoticeRepository,
 )
 from deconfliction.store.tables import ledger_head
+from deconfliction.store.tracks import SqlTrackRepository
 
 LOCK_LEDGER = ledger_head.update().where(ledger_head.c.id == 1).values(seq=ledger_head.c.seq)
 HEAD = sa.select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1)
@@ -66,6 +67,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.ledger = SqlLedgerRepository(conn)
         self.messages = SqlMessageRepository(conn)
         self.keys = SqlKeyRepository(conn)
+        self.tracks = SqlTrackRepository(conn)
         return self
 
     def __exit__(

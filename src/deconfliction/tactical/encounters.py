@@ -9,6 +9,7 @@ either track is no longer in the picture (stale or landed).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from deconfliction.tactical.detect import Encounters
@@ -49,6 +50,15 @@ class EncounterTracker:
     hold_s: float = HOLD_S
     _open: dict[tuple[str, str], Encounter] = field(default_factory=dict)
     _next_id: int = 1
+
+    @classmethod
+    def resume(cls, open_: Iterable[Encounter], *, hold_s: float = HOLD_S) -> EncounterTracker:
+        """A tracker that carries on from open encounters kept elsewhere between cycles (the
+        service keeps them in its store, so another process can take over)."""
+        tracker = cls(hold_s)
+        tracker._open = {(e.a, e.b): e for e in open_}
+        tracker._next_id = max((e.id for e in tracker._open.values()), default=0) + 1
+        return tracker
 
     @property
     def open(self) -> list[Encounter]:

@@ -1,0 +1,271 @@
+"""Live tracks in the service: reports in, one detection cycle a second, encounters out.
+
+A party's feed reports its own assets (``own``) or what it observes (unattributed tracks, still
+checked against everyone). Reports are merged into the stored state of each track; the detection
+cycle runs in one service process at a time (a lease in the store), detects on the dead-reckoned
+tracks with :func:`deconfliction.tactical.detect.detect`, and turns each cycle's results into
+encounters with :class:`EncounterTracker`: one encounter per pair, opened once, updated only when
+it matters (loss of separation begins or ends, it becomes urgent, or every
+:data:`UPDATE_EVERY_S`), closed when the tracks are clear. Each of those is a ledger entry for the
+parties of both tracks, so it reaches them on their feeds; an encounter whose loss of separation
+is within :data:`URGENT_TIN_S` or has happened also opens FLASH traffic on the hotline to both.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from deconfliction.agreement import Agreement
+from deconfliction.errors import Forbidden
+from deconfliction.hotline import Kind
+from deconfliction.ledger import Entry
+from deconfliction.officers import Officer
+from deconfliction.service.hotline import SERVICE_ACTOR, announce
+from deconfliction.service.ports import StoredEncounter, UnitOfWork
+from deconfliction.service.recorder import Recorder
+from deconfliction.tactical import Encounter, EncounterTracker, TrackReport, TrackTable
+from deconfliction.tactical.detect import detect
+from deconfliction.tactical.state import STALE_S
+from deconfliction.utc import rfc3339
+
+URGENT_TIN_S = 60.0
+"""Loss of separation predicted within this (or already happened) is FLASH traffic."""
+UPDATE_EVERY_S = 30.0
+"""An open encounter's prediction is recorded again at least this often while it lasts."""
+LEASE_TTL_S = 5.0
+FORGET_AFTER_S = 600.0
+
+
+def report_tracks(
+    uow: UnitOfWork, reports: Sequence[TrackReport], *, by: Officer, own: bool
+) -> int:
+    """Merge a feed's reports into the stored tracks: the caller's party's own assets when
+    ``own``, else tracks it observes (unattributed). Returns how many were stored."""
+    if not by.role.acts:
+        raise Forbidden("an observer cannot report tracks")
+    rows = [
+        {
+            "track": r.track,
+            "party": by.party if own else None,
+            "reporter": by.party,
+            "heard_s": r.time_s,
+            "position_s": r.time_s if r.lat is not None and r.lon is not None else None,
+            "lat": r.lat if r.lon is not None else None,
+            "lon": r.lon if r.lat is not None else None,
+            "altitude_s": r.time_s if r.altitude_m is not None else None,
+            "altitude_m": r.altitude_m,
+            "speed_mps": r.speed_mps if r.track_deg is not None else None,
+            "track_deg": r.track_deg if r.speed_mps is not None else None,
+            "vertical_rate_mps": r.vertical_rate_mps,
+            "on_ground": r.on_ground,
+        }
+        for r in reports
+    ]
+    with uow:
+        uow.tracks.report(rows)
+        uow.commit()
+    return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """The tracks of one cycle, by id: who each belongs to (or who reported it) and where."""
+
+    party: dict[str, str | None]
+    told: dict[str, str]  # the party to tell about each track: its own, else its reporter
+    where: dict[str, dict[str, float | None]]
+
+
+def run_cycle(
+    uow: UnitOfWork, agreement: Agreement, *, now: datetime, holder: str, stale_s: float = STALE_S
+) -> list[Entry]:
+    """One detection cycle at ``now`` if this process (``holder``) holds the lease; returns the
+    ledger entries it wrote."""
+    now_s = now.timestamp()
+    with uow:
+        if not uow.tracks.take_lease(holder, now_s=now_s, ttl_s=LEASE_TTL_S):
+            return []
+        uow.commit()
+    with uow.read_only() as tx:
+        rows = tx.tracks.live(now_s - stale_s)
+        stored = {(e.a, e.b): e for e in tx.tracks.open_encounters()}
+    table = TrackTable(stale_s=stale_s)
+    for row in rows:
+        for report in _reports(row):
+            table.apply(report)
+    codes = {p.id: k for k, p in enumerate(agreement.parties)}
+    snap = table.snapshot(now_s, party_codes=codes)
+    found = detect(snap.kinematics, agreement.tactical)
+    tracker = EncounterTracker.resume(_as_encounter(e) for e in stored.values())
+    changes = tracker.cycle(now_s, snap.ids, found)
+    picture = _picture(rows, snap)
+    with uow:
+        head = uow.lock_ledger()
+        log = Recorder(head, at=now, actor=SERVICE_ACTOR)
+        for e in changes.opened:
+            _open(uow, log, agreement, e, picture, now)
+        for e in changes.updated:
+            _update(uow, log, agreement, e, stored[e.a, e.b], picture, now)
+        for e in changes.closed:
+            was = stored[e.a, e.b]
+            uow.tracks.update_encounter(was.id, closed_s=now_s)
+            body = {"id": was.id, "time": rfc3339(now), "a": was.a, "b": was.b}
+            log.record("encounter.closed", body, audience={was.a_party, was.b_party})
+        uow.tracks.forget(now_s - FORGET_AFTER_S)
+        uow.ledger.add(log.entries)
+        uow.commit()
+    return log.entries
+
+
+def _reports(row: dict[str, Any]) -> list[TrackReport]:
+    """The stored state of a track as the reports that would rebuild it (position and altitude
+    keep the times they were reported)."""
+    track, party = str(row["track"]), row["party"]
+    out = [TrackReport(track, float(row["heard_s"]), party=party, on_ground=row["on_ground"])]
+    if row["position_s"] is not None:
+        out.append(
+            TrackReport(
+                track,
+                float(row["position_s"]),
+                lat=row["lat"],
+                lon=row["lon"],
+                speed_mps=row["speed_mps"],
+                track_deg=row["track_deg"],
+                vertical_rate_mps=row["vertical_rate_mps"],
+            )
+        )
+    if row["altitude_s"] is not None:
+        out.append(TrackReport(track, float(row["altitude_s"]), altitude_m=row["altitude_m"]))
+    return out
+
+
+def _picture(rows: list[dict[str, Any]], snap: Any) -> Picture:
+    party = {str(r["track"]): r["party"] for r in rows}
+    told = {str(r["track"]): str(r["party"] or r["reporter"]) for r in rows}
+    where: dict[str, dict[str, float | None]] = {}
+    k = snap.kinematics
+    for i, track in enumerate(snap.ids):
+        x, y, z = (float(v) for v in k.position_m[i])
+        lat = math.degrees(math.atan2(z, math.hypot(x, y)))  # geocentric: for display only
+        lon = math.degrees(math.atan2(y, x))
+        alt = float(k.altitude_m[i])
+        where[track] = {
+            "lat": round(lat, 5),
+            "lon": round(lon, 5),
+            "altitude_m": None if math.isnan(alt) else round(alt, 1),
+        }
+    return Picture(party, told, where)
+
+
+def _as_encounter(e: StoredEncounter) -> Encounter:
+    return Encounter(e.id, e.a, e.b, e.opened_s, e.seen_s, e.tcpa_s, e.dcpa_m, e.tin_s, e.los)
+
+
+def _urgent(e: Encounter) -> bool:
+    return e.los or e.tin_s <= URGENT_TIN_S
+
+
+def _body(e: Encounter, encounter_id: int, picture: Picture, now: datetime) -> dict[str, Any]:
+    side = {
+        key: {"track": t, "party": picture.party.get(t), **picture.where.get(t, {})}
+        for key, t in (("a", e.a), ("b", e.b))
+    }
+    return {
+        "id": encounter_id,
+        "time": rfc3339(now),
+        **side,
+        "tcpa_s": round(e.tcpa_s, 3),
+        "dcpa_m": round(e.dcpa_m, 3),
+        "tin_s": round(e.tin_s, 3),
+        "los": e.los,
+    }
+
+
+def _open(
+    uow: UnitOfWork,
+    log: Recorder,
+    agreement: Agreement,
+    e: Encounter,
+    picture: Picture,
+    now: datetime,
+) -> None:
+    parties = (picture.told[e.a], picture.told[e.b])
+    stored = StoredEncounter(
+        0,
+        e.a,
+        e.b,
+        *parties,
+        e.opened_s,
+        e.seen_s,
+        e.seen_s,
+        e.tcpa_s,
+        e.dcpa_m,
+        e.tin_s,
+        e.los,
+        _urgent(e),
+    )
+    encounter_id = uow.tracks.add_encounter(stored)
+    log.record("encounter.opened", _body(e, encounter_id, picture, now), audience=parties)
+    if stored.urgent:
+        _flash(uow, log, agreement, replace(stored, id=encounter_id), e, now)
+
+
+def _update(
+    uow: UnitOfWork,
+    log: Recorder,
+    agreement: Agreement,
+    e: Encounter,
+    was: StoredEncounter,
+    picture: Picture,
+    now: datetime,
+) -> None:
+    urgent = was.urgent or _urgent(e)
+    changed = e.los != was.los or urgent != was.urgent
+    due = e.seen_s - was.recorded_s >= UPDATE_EVERY_S
+    values: dict[str, object] = {
+        "seen_s": e.seen_s,
+        "tcpa_s": e.tcpa_s,
+        "dcpa_m": e.dcpa_m,
+        "tin_s": e.tin_s,
+        "los": e.los,
+        "urgent": urgent,
+    }
+    if changed or due:
+        values["recorded_s"] = e.seen_s
+        body = _body(e, was.id, picture, now)
+        log.record("encounter.updated", body, audience={was.a_party, was.b_party})
+    uow.tracks.update_encounter(was.id, **values)
+    if urgent and not was.urgent:
+        _flash(uow, log, agreement, was, e, now)
+
+
+def _flash(
+    uow: UnitOfWork,
+    log: Recorder,
+    agreement: Agreement,
+    was: StoredEncounter,
+    e: Encounter,
+    now: datetime,
+) -> None:
+    """FLASH traffic to both parties of an urgent encounter (once per encounter)."""
+    when = "separation is lost" if e.los else f"loss of separation in {e.tin_s:.0f} s"
+    text = (
+        f"Tracks {e.a} ({was.a_party}) and {e.b} ({was.b_party}): {when}; closest "
+        f"{e.dcpa_m / 1000:.1f} km in {max(e.tcpa_s, 0.0):.0f} s"
+    )
+    for party in sorted({was.a_party, was.b_party}):
+        announce(
+            uow,
+            log,
+            agreement,
+            now=now,
+            to=party,
+            kind=Kind.ENCOUNTER,
+            text=text,
+            starts=now,
+            about={"encounter": was.id},
+        )
