@@ -34,7 +34,9 @@ from deconfliction.officers import Officer
 from deconfliction.service import stored_agreement
 from deconfliction.service.escalator import Escalator
 from deconfliction.service.filer import Filer
+from deconfliction.service.keys import keys_of
 from deconfliction.service.officers import authenticate
+from deconfliction.service.ports import PartyKey
 from deconfliction.service.tactician import Tactician
 from deconfliction.service.use_cases import amend_notice, cancel_notice, prepare_filing
 from deconfliction.service.views import (
@@ -46,6 +48,7 @@ from deconfliction.service.views import (
     notices_for,
     preview,
 )
+from deconfliction.service.writer import Writer
 from deconfliction.settings import Settings
 from deconfliction.store import SqlUnitOfWork, create_engine
 from deconfliction.store.candidates import PreparedCache
@@ -87,7 +90,9 @@ class Service:
         self.filer = Filer(self.uow, lambda: self.agreement, clock)
         self.escalator = Escalator(self.uow, lambda: self.agreement, clock, self.feed.wake)
         self.tactician = Tactician(self.uow, lambda: self.agreement, clock, self.feed.wake)
+        self.writer = Writer(self.uow, clock, on_commit=self.feed.wake)
         self._tokens: dict[str, tuple[Officer, float]] = {}
+        self._keys: dict[str, tuple[list[PartyKey], float]] = {}
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, cache=self.cache)
@@ -104,6 +109,21 @@ class Service:
             self._tokens.clear()
         self._tokens[token or ""] = (officer, now)
         return officer
+
+    def party_keys(self, party: str) -> list[PartyKey]:
+        """The party's signing keys, looked up at most once a :data:`TOKEN_RECHECK_S` (a new
+        key is required, and a revoked one refused, within that time)."""
+        now = time.monotonic()
+        known = self._keys.get(party)
+        if known is not None and now - known[1] < TOKEN_RECHECK_S:
+            return known[0]
+        keys = keys_of(self.uow(), party)
+        self._keys[party] = (keys, now)
+        return keys
+
+    def forget_keys(self, party: str) -> None:
+        """A key was registered here: require it at once in this process."""
+        self._keys.pop(party, None)
 
     @property
     def agreement(self) -> Agreement:

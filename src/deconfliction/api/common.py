@@ -78,4 +78,5 @@ async def signed(
         body=body,
         header=request.headers.get(signing.HEADER),
         now=service.clock(),
+        keys=service.party_keys(caller.party),
     )

@@ -18,10 +18,10 @@ from deconfliction.hotline import Kind, Precedence, Reply
 from deconfliction.officers import Officer
 from deconfliction.service.hotline import (
     Draft,
-    acknowledge_message,
+    answering,
     check_draft,
-    receive_messages,
-    send_message,
+    receiving,
+    sending,
     set_channel,
 )
 from deconfliction.service.views import (
@@ -126,9 +126,7 @@ def hotline_routes(service: Service) -> APIRouter:
         summary="Say that the caller's client has these messages (addressed to its party).",
     )
     def post_receipts(body: ReceiptsIn, caller: Caller) -> dict[str, Any]:
-        entries = receive_messages(service.uow(), body.ids, by=caller, now=service.clock())
-        if entries:
-            service.feed.wake()
+        entries = service.writer.run(receiving(body.ids, by=caller))
         return {"received": [e.payload["id"] for e in entries]}
 
     @router.post(
@@ -171,17 +169,8 @@ def _send(
             objected = notice_for(service.uow(), caller.party, body.notice)
         except NotFound:
             raise NotFound(f"no notice {body.notice}", field="notice") from None
-    entry = send_message(
-        service.uow(),
-        draft,
-        service.agreement,
-        by=caller,
-        now=service.clock(),
-        objected=objected,
-        signature=signature,
-    )
-    service.feed.wake()
-    return message_view(entry)
+    job = sending(draft, service.agreement, by=caller, objected=objected, signature=signature)
+    return message_view(service.writer.run(job))
 
 
 def _ack(
@@ -191,16 +180,8 @@ def _ack(
     caller: Officer,
     signature: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    acknowledge_message(
-        service.uow(),
-        message_id,
-        body.reply,
-        comment=body.comment,
-        by=caller,
-        now=service.clock(),
-        signature=signature,
-    )
-    service.feed.wake()
+    job = answering(message_id, body.reply, comment=body.comment, by=caller, signature=signature)
+    service.writer.run(job)
     return message_for(service.uow(), caller.party, message_id)
 
 

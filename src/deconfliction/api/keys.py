@@ -45,6 +45,7 @@ def key_routes(service: Service) -> APIRouter:
             by=caller,
             now=service.clock(),
         )
+        service.forget_keys(caller.party)
         service.feed.wake()
         return {"key": key.id, "party": key.party, "public_key": key.public}
 

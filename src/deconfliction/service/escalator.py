@@ -17,7 +17,7 @@ from deconfliction.errors import DeconflictionError
 from deconfliction.service.hotline import escalate_due
 from deconfliction.service.ports import UnitOfWork
 
-POLL_S = 0.2
+POLL_S = 0.1
 """How often the earliest deadline is looked at: a deadline fires within this (plus a sweep)."""
 
 log = logging.getLogger("deconfliction.escalator")

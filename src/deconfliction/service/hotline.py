@@ -29,6 +29,7 @@ from deconfliction.ledger import Entry
 from deconfliction.officers import Officer
 from deconfliction.service.ports import StoredMessage, UnitOfWork
 from deconfliction.service.recorder import OPERATOR, Recorder
+from deconfliction.service.writer import Job, alone
 from deconfliction.utc import rfc3339
 
 MAX_TEXT = 4000
@@ -108,7 +109,21 @@ def send_message(
     objected: dict[str, Any] | None = None,
     signature: dict[str, Any] | None = None,
 ) -> Entry:
-    """Send ``draft`` as ``by``; returns the ``message.sent`` entry.
+    """Send ``draft`` as ``by`` in a transaction of its own; returns the ``message.sent`` entry.
+    (The service batches sends with :func:`sending` and its writer.)"""
+    job = sending(draft, agreement, by=by, objected=objected, signature=signature)
+    return alone(uow, now, job)
+
+
+def sending(
+    draft: Draft,
+    agreement: Agreement,
+    *,
+    by: Officer,
+    objected: dict[str, Any] | None = None,
+    signature: dict[str, Any] | None = None,
+) -> Job[Entry]:
+    """Check ``draft`` now and return the job that sends it under the ledger lock.
 
     For an objection, ``objected`` is the notice as the sender sees it (the caller looked it up
     through the sender's own view, so nobody objects to what they may not see).
@@ -116,8 +131,17 @@ def send_message(
     channel, precedence = check_draft(draft, agreement, by)
     if draft.kind is Kind.OBJECTION and (objected is None or objected["party"] != draft.to):
         raise NotFound(f"no notice {draft.notice} of {draft.to!r}", field="notice")
-    with uow:
-        head = uow.lock_ledger()
+    extra: dict[str, Any] = {}
+    if draft.translation is not None:
+        extra["translation"] = draft.translation
+    if draft.notice is not None:
+        extra["notice"] = draft.notice
+    if draft.position is not None:
+        extra["position"] = {"lat": draft.position[0], "lon": draft.position[1]}
+    if signature is not None:
+        extra["signature"] = signature
+
+    def job(uow: UnitOfWork, log: Recorder) -> Entry:
         suspended = uow.messages.suspended_by((by.party, draft.to), channel)
         if suspended is not None and not carried_when_suspended(draft.kind, precedence):
             raise InvalidInput(
@@ -125,35 +149,24 @@ def send_message(
                 "and distress traffic",
                 field="channel",
             )
-        log = Recorder(head, at=now, actor=by.actor)
-        extra: dict[str, Any] = {}
-        if draft.translation is not None:
-            extra["translation"] = draft.translation
-        if draft.notice is not None:
-            extra["notice"] = draft.notice
-        if draft.position is not None:
-            extra["position"] = {"lat": draft.position[0], "lon": draft.position[1]}
-        if suspended is not None:
-            extra["channel_suspended_by"] = suspended
-        if signature is not None:
-            extra["signature"] = signature
-        entry = _open(
-            uow,
-            log,
-            agreement,
-            now=now,
-            channel=channel,
-            from_party=by.party,
-            to=draft.to,
-            precedence=precedence,
-            kind=draft.kind,
-            text=draft.text,
-            sent_by=by.id,
-            extra=extra,
-        )
-        uow.ledger.add(log.entries)
-        uow.commit()
-    return entry
+        said = extra if suspended is None else {**extra, "channel_suspended_by": suspended}
+        with log.acting(by.actor):
+            return _open(
+                uow,
+                log,
+                agreement,
+                now=log.at,
+                channel=channel,
+                from_party=by.party,
+                to=draft.to,
+                precedence=precedence,
+                kind=draft.kind,
+                text=draft.text,
+                sent_by=by.id,
+                extra=said,
+            )
+
+    return job
 
 
 def _open(
@@ -237,21 +250,27 @@ def announce(
 def receive_messages(
     uow: UnitOfWork, message_ids: Sequence[int], *, by: Officer, now: datetime
 ) -> list[Entry]:
+    """Receipts in a transaction of their own (see :func:`receiving`)."""
+    return alone(uow, now, receiving(message_ids, by=by))
+
+
+def receiving(message_ids: Sequence[int], *, by: Officer) -> Job[list[Entry]]:
     """Receipts: ``by``'s client has these messages. Only the first receipt of each counts;
     a message that is not addressed to ``by``'s party is not found."""
-    with uow:
-        head = uow.lock_ledger()
-        log = Recorder(head, at=now, actor=by.actor)
-        for message_id in dict.fromkeys(message_ids):
-            m = _addressed(uow, message_id, by)
-            if m.status != Status.SENT:
-                continue
-            uow.messages.update(m.id, status=Status.RECEIVED.value, received_at=now)
-            body = {"id": m.id, "party": by.party, "officer": by.id}
-            log.record("message.received", body, audience=m.parties)
-        uow.ledger.add(log.entries)
-        uow.commit()
-    return log.entries
+
+    def job(uow: UnitOfWork, log: Recorder) -> list[Entry]:
+        written: list[Entry] = []
+        with log.acting(by.actor):
+            for message_id in dict.fromkeys(message_ids):
+                m = _addressed(uow, message_id, by)
+                if m.status != Status.SENT:
+                    continue
+                uow.messages.update(m.id, status=Status.RECEIVED.value, received_at=log.at)
+                body = {"id": m.id, "party": by.party, "officer": by.id}
+                written.append(log.record("message.received", body, audience=m.parties))
+        return written
+
+    return job
 
 
 def acknowledge_message(
@@ -264,6 +283,19 @@ def acknowledge_message(
     now: datetime,
     signature: dict[str, Any] | None = None,
 ) -> Entry:
+    """An answer in a transaction of its own (see :func:`answering`)."""
+    job = answering(message_id, reply, comment=comment, by=by, signature=signature)
+    return alone(uow, now, job)
+
+
+def answering(
+    message_id: int,
+    reply: Reply,
+    *,
+    comment: str | None,
+    by: Officer,
+    signature: dict[str, Any] | None = None,
+) -> Job[Entry]:
     """Answer a message addressed to ``by``'s party: ROGER, WILCO, or UNABLE with a reason.
 
     An answer closes the message (even after it escalated or expired); a second answer is refused.
@@ -271,17 +303,16 @@ def acknowledge_message(
     if not by.role.acts:
         raise Forbidden("an observer cannot acknowledge")
     _text(comment, "comment", required=reply is Reply.UNABLE)
-    with uow:
-        head = uow.lock_ledger()
+
+    def job(uow: UnitOfWork, log: Recorder) -> Entry:
         m = _addressed(uow, message_id, by)
         if m.status == Status.ACKNOWLEDGED:
             raise InvalidInput(f"message {message_id} is already acknowledged", field="id")
         values: dict[str, object] = {"status": Status.ACKNOWLEDGED.value, "deadline": None}
-        values["acked_at"] = now
+        values["acked_at"] = log.at
         if m.status == Status.SENT:
-            values["received_at"] = now
+            values["received_at"] = log.at
         uow.messages.update(m.id, **values)
-        log = Recorder(head, at=now, actor=by.actor)
         body: dict[str, Any] = {
             "id": m.id,
             "party": by.party,
@@ -293,10 +324,10 @@ def acknowledge_message(
             body["comment"] = comment
         if signature is not None:
             body["signature"] = signature
-        entry = log.record("message.acknowledged", body, audience=m.parties)
-        uow.ledger.add(log.entries)
-        uow.commit()
-    return entry
+        with log.acting(by.actor):
+            return log.record("message.acknowledged", body, audience=m.parties)
+
+    return job
 
 
 def _addressed(uow: UnitOfWork, message_id: int, by: Officer) -> StoredMessage:

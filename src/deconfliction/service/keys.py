@@ -65,13 +65,16 @@ def check_signature(
     body: Any,
     header: str | None,
     now: datetime,
+    keys: list[PartyKey] | None = None,
 ) -> dict[str, Any] | None:
     """The signature of one submission, ready for its ledger entry, or None for a party that
     has no key. Refused (:class:`Unauthenticated`): a missing signature from a party with a key,
     a key not of the party, a time more than :data:`signing.MAX_SKEW_S` from ``now``, a
-    signature that does not verify, a nonce used before."""
-    with uow.read_only() as tx:
-        keys = [k for k in tx.keys.of_party(by.party) if k.revoked_at is None]
+    signature that does not verify, a nonce used before. ``keys`` are the party's keys if the
+    caller holds them already (the service caches them for a second)."""
+    if keys is None:
+        keys = keys_of(uow, by.party)
+    keys = [k for k in keys if k.revoked_at is None]
     if header is None:
         if keys:
             raise Unauthenticated(

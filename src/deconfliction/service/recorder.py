@@ -35,6 +35,15 @@ class Recorder:
         finally:
             self.actor = before
 
+    def mark(self) -> tuple[int, int, str]:
+        """Where the record stands, to :meth:`rewind` to if what follows is refused."""
+        return len(self.entries), self._seq, self._hash
+
+    def rewind(self, mark: tuple[int, int, str]) -> None:
+        """Drop the entries recorded since ``mark`` (their change was rolled back)."""
+        count, self._seq, self._hash = mark
+        del self.entries[count:]
+
     def record(self, kind: str, payload: dict[str, Any], *, audience: Iterable[str]) -> Entry:
         entry = entry_after(
             self._seq,

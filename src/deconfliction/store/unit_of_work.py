@@ -7,6 +7,8 @@ database's first line of explanation, the original chained as ``__cause__``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
 
@@ -104,6 +106,11 @@ class SqlUnitOfWork(UnitOfWork):
     def rollback(self) -> None:
         if self._tx is not None and self._tx.is_active:
             self._tx.rollback()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        with self.connection.begin_nested():
+            yield
 
     def read_only(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, read_only=True, cache=self.cache)
