@@ -156,3 +156,65 @@ def test_who_may_report(radar: Radar) -> None:
     assert observer.status_code == 403
     assert radar.client.post("/v1/tracks", json=body).status_code == 401
     assert radar.client.get("/v1/encounters").status_code == 401
+
+
+def notice_over(ref: str, lon: float, *, hours: float = 1.0, **top: Any) -> dict[str, Any]:
+    """A notice filed now: a 20 km circle round (lon, LAT), 8,000-10,000 m, for ``hours``."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, LAT]},
+                "properties": {
+                    "notice": ref,
+                    "activity": "uav",
+                    "radius_m": 20_000,
+                    "start": "2015-10-20T11:00:00Z",
+                    "end": "2015-10-20T14:00:00Z",
+                    "lower_m": 8000,
+                    "upper_m": 10000,
+                },
+            }
+        ],
+        **top,
+    }
+
+
+def test_tracks_against_notices(radar: Radar) -> None:
+    """Outside all of its own party's notices, or inside another party's: reported once, to the
+    track's party and to the owner of the notice it is in; back inside, reported once more."""
+    filed = radar.client.post(
+        "/v1/notices", json=notice_over("R-1", 39.0), headers=radar.as_("russia")
+    )
+    assert filed.status_code == 201, filed.text
+    radar.report("coalition", radar.state("C1", 36.0, 90.0))  # far from any notice
+    radar.cycle()
+    radar.cycle()
+    (outside,) = _entries(radar, "coalition", "track.deviation")
+    assert outside["payload"]["outside_own"] is True and outside["payload"]["inside"] == []
+    assert _entries(radar, "russia", "track.deviation") == []  # not russia's business
+    mine = radar.client.post(
+        "/v1/notices", json=notice_over("C-1", 39.0), headers=radar.as_("coalition")
+    )
+    assert mine.status_code == 201
+    radar.report("coalition", radar.state("C1", 39.05, 90.0))  # inside both notices
+    radar.cycle()
+    deviation = _entries(radar, "russia", "track.deviation")[-1]["payload"]
+    assert deviation["track"] == "C1" and deviation["outside_own"] is False
+    assert deviation["inside"] == [{"party": "russia", "notice": "R-1"}]
+    assert _entries(radar, "turkey", "track.deviation") == []
+    radar.client.post(
+        f"/v1/notices/{filed.json()['notice']['id']}/cancel", headers=radar.as_("russia")
+    )
+    radar.cycle()
+    for party in ("coalition", "russia"):  # back to conforming: both are told
+        assert [e["kind"] for e in _entries(radar, party, "track.")][-1] == "track.conforming"
+    radar.report("coalition", radar.state("C1", 39.05, 90.0, altitude_m=12_000.0))  # above the band
+    radar.cycle()
+    assert _entries(radar, "coalition", "track.deviation")[-1]["payload"]["outside_own"] is True
+
+
+def _entries(radar: Radar, party: str, kind: str) -> list[dict[str, Any]]:
+    events = radar.client.get("/v1/events", headers=radar.as_(party)).json()
+    return [e for e in events if e.get("kind", "").startswith(kind)]

@@ -16,18 +16,23 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from deconfliction.agreement import Agreement
+from pyproj import Transformer
+
+from deconfliction.agreement import Agreement, Separation
 from deconfliction.errors import Forbidden
+from deconfliction.geo.volume import Circle, Volume
 from deconfliction.hotline import Kind
 from deconfliction.ledger import Entry
 from deconfliction.officers import Officer
 from deconfliction.service.hotline import SERVICE_ACTOR, announce
 from deconfliction.service.ports import StoredEncounter, UnitOfWork
 from deconfliction.service.recorder import Recorder
-from deconfliction.tactical import Encounter, EncounterTracker, TrackReport, TrackTable
+from deconfliction.strategic.detect import VolumeRef, decide, prepare_many
+from deconfliction.strategic.notice import Activity, Notice
+from deconfliction.tactical import Encounter, EncounterTracker, Snapshot, TrackReport, TrackTable
 from deconfliction.tactical.detect import detect
 from deconfliction.tactical.state import STALE_S
 from deconfliction.utc import rfc3339
@@ -38,6 +43,13 @@ UPDATE_EVERY_S = 30.0
 """An open encounter's prediction is recorded again at least this often while it lasts."""
 LEASE_TTL_S = 5.0
 FORGET_AFTER_S = 600.0
+INSIDE = Separation(horizontal_m=1.0, vertical_m=1.0, time_s=1.0)
+PROBE_S = timedelta(seconds=0.5)
+_TO_GEODETIC = Transformer.from_crs("EPSG:4978", "EPSG:4979", always_xy=True)
+
+Conformance = dict[str, tuple[bool, tuple[tuple[str, str], ...]]]
+"""Per track of a party: (outside all of its own active notices, (party, notice) of the other
+parties' active notices it is inside), as last recorded."""
 
 
 def report_tracks(
@@ -81,10 +93,18 @@ class Picture:
 
 
 def run_cycle(
-    uow: UnitOfWork, agreement: Agreement, *, now: datetime, holder: str, stale_s: float = STALE_S
+    uow: UnitOfWork,
+    agreement: Agreement,
+    *,
+    now: datetime,
+    holder: str,
+    conformance: Conformance | None = None,
+    stale_s: float = STALE_S,
 ) -> list[Entry]:
     """One detection cycle at ``now`` if this process (``holder``) holds the lease; returns the
-    ledger entries it wrote."""
+    ledger entries it wrote. ``conformance`` is what the last cycles recorded of tracks against
+    notices (kept by the caller between cycles; a new process records the current state once)."""
+    conformance = {} if conformance is None else conformance
     now_s = now.timestamp()
     with uow:
         if not uow.tracks.take_lease(holder, now_s=now_s, ttl_s=LEASE_TTL_S):
@@ -103,6 +123,7 @@ def run_cycle(
     tracker = EncounterTracker.resume(_as_encounter(e) for e in stored.values())
     changes = tracker.cycle(now_s, snap.ids, found)
     picture = _picture(rows, snap)
+    conforming = _conformance(uow, picture, now)
     with uow:
         head = uow.lock_ledger()
         log = Recorder(head, at=now, actor=SERVICE_ACTOR)
@@ -115,6 +136,7 @@ def run_cycle(
             uow.tracks.update_encounter(was.id, closed_s=now_s)
             body = {"id": was.id, "time": rfc3339(now), "a": was.a, "b": was.b}
             log.record("encounter.closed", body, audience={was.a_party, was.b_party})
+        _record_conformance(log, conforming, conformance, picture, now)
         uow.tracks.forget(now_s - FORGET_AFTER_S)
         uow.ledger.add(log.entries)
         uow.commit()
@@ -143,22 +165,108 @@ def _reports(row: dict[str, Any]) -> list[TrackReport]:
     return out
 
 
-def _picture(rows: list[dict[str, Any]], snap: Any) -> Picture:
+def _picture(rows: list[dict[str, Any]], snap: Snapshot) -> Picture:
     party = {str(r["track"]): r["party"] for r in rows}
     told = {str(r["track"]): str(r["party"] or r["reporter"]) for r in rows}
-    where: dict[str, dict[str, float | None]] = {}
     k = snap.kinematics
+    p = k.position_m.reshape(-1, 3)
+    lon, lat, _ = _TO_GEODETIC.transform(p[:, 0], p[:, 1], p[:, 2])
+    where: dict[str, dict[str, float | None]] = {}
     for i, track in enumerate(snap.ids):
-        x, y, z = (float(v) for v in k.position_m[i])
-        lat = math.degrees(math.atan2(z, math.hypot(x, y)))  # geocentric: for display only
-        lon = math.degrees(math.atan2(y, x))
         alt = float(k.altitude_m[i])
         where[track] = {
-            "lat": round(lat, 5),
-            "lon": round(lon, 5),
+            "lat": round(float(lat[i]), 6),
+            "lon": round(float(lon[i]), 6),
             "altitude_m": None if math.isnan(alt) else round(alt, 1),
         }
     return Picture(party, told, where)
+
+
+def _conformance(
+    uow: UnitOfWork, picture: Picture, now: datetime
+) -> dict[str, tuple[bool, list[VolumeRef]]]:
+    """For each track of a party with a position and an altitude: whether it is inside one of
+    its own party's active volumes, and the other parties' active volumes it is inside.
+
+    Inside means within :data:`INSIDE` of the volume: the strict conflict rule of notices with
+    minima of one metre and one second, so the exact geodesic distances of ``strategic`` decide.
+    """
+    tracks = [
+        (t, p, picture.where[t])
+        for t, p in picture.party.items()
+        if p is not None and t in picture.where and picture.where[t]["altitude_m"] is not None
+    ]
+    if not tracks:
+        return {}
+    probes = [
+        Notice(
+            t,
+            f"~{party}",  # a party of its own, so every notice is "another party's"
+            Activity.AIR,
+            (
+                Volume(
+                    Circle(float(w["lon"]), float(w["lat"]), 0.5),  # type: ignore[arg-type]
+                    float(w["altitude_m"]) - 0.25,  # type: ignore[arg-type]
+                    float(w["altitude_m"]) + 0.25,  # type: ignore[arg-type]
+                    now - PROBE_S,
+                    now + PROBE_S,
+                ),
+            ),
+        )
+        for t, party, w in tracks
+    ]
+    items = prepare_many(probes)
+    with uow.read_only() as tx:
+        near = tx.notices.near(items, INSIDE)
+    inside = decide(items, near.stored, near.i, near.j, INSIDE)
+    found: dict[str, list[VolumeRef]] = {}
+    for c in inside:
+        found.setdefault(c.a.notice, []).append(c.b)
+    return {
+        t: (
+            any(v.party == party for v in found.get(t, [])),
+            [v for v in found.get(t, []) if v.party != party],
+        )
+        for t, party, _ in tracks
+    }
+
+
+def _record_conformance(
+    log: Recorder,
+    found: dict[str, tuple[bool, list[VolumeRef]]],
+    last: Conformance,
+    picture: Picture,
+    now: datetime,
+) -> None:
+    """Entries for the tracks whose standing against notices changed: ``track.deviation`` (out
+    of all its own party's active notices, or inside another party's: that party is told too)
+    and ``track.conforming`` when it is back."""
+    for track, (own, others) in found.items():
+        party = str(picture.party[track])
+        state = (not own, tuple(sorted({(v.party, v.notice) for v in others})))
+        before = last.get(track, (False, ()))
+        if state == before:
+            continue
+        last[track] = state
+        told = {party, *(p for p, _ in state[1]), *(p for p, _ in before[1])}
+        if state == (False, ()):
+            log.record(
+                "track.conforming",
+                {"track": track, "party": party, "time": rfc3339(now)},
+                audience=told,
+            )
+            continue
+        body = {
+            "track": track,
+            "party": party,
+            "time": rfc3339(now),
+            **picture.where[track],
+            "outside_own": state[0],
+            "inside": [{"party": p, "notice": n} for p, n in state[1]],
+        }
+        log.record("track.deviation", body, audience=told)
+    for track in set(last) - set(found):
+        del last[track]  # gone from the picture: a new state is recorded if it comes back
 
 
 def _as_encounter(e: StoredEncounter) -> Encounter:

@@ -16,7 +16,7 @@ from datetime import datetime
 from deconfliction.agreement import Agreement
 from deconfliction.errors import DeconflictionError
 from deconfliction.service.ports import UnitOfWork
-from deconfliction.service.tactical import run_cycle
+from deconfliction.service.tactical import Conformance, run_cycle
 
 CYCLE_S = 1.0
 log = logging.getLogger("deconfliction.tactician")
@@ -32,6 +32,7 @@ class Tactician:
     ) -> None:
         self._uow, self._agreement, self._clock, self._on_change = uow, agreement, clock, on_change
         self.holder = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self._conformance: Conformance = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tactician", daemon=True)
 
@@ -45,7 +46,13 @@ class Tactician:
 
     def cycle(self) -> int:
         """Run one cycle now (if this process holds the lease); returns the entries written."""
-        entries = run_cycle(self._uow(), self._agreement(), now=self._clock(), holder=self.holder)
+        entries = run_cycle(
+            self._uow(),
+            self._agreement(),
+            now=self._clock(),
+            holder=self.holder,
+            conformance=self._conformance,
+        )
         if entries:
             self._on_change()
         return len(entries)
