@@ -350,3 +350,22 @@ def _collection(ref: str, lon: float = 38.5, *, start: Any = None, **top: Any) -
         "properties": props,
     }
     return {"type": "FeatureCollection", "features": [feature], **top}
+
+
+def test_on_postgresql_every_ledger_write_notifies_the_other_processes(
+    line: Line, database_url: str
+) -> None:
+    """Other service processes' feeds wake on NOTIFY at commit instead of their 1 s poll."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from deconfliction.api.feed import CHANNEL
+
+    conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(conninfo, autocommit=True) as listener:
+        listener.execute(f"LISTEN {CHANNEL}")
+        assert line.send(precedence="FLASH").status_code == 201
+        heard = list(listener.notifies(timeout=10, stop_after=1))
+    assert [n.channel for n in heard] == [CHANNEL]

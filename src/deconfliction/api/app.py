@@ -84,7 +84,7 @@ class Service:
     def __init__(self, settings: Settings, clock: Callable[[], datetime]) -> None:
         self.engine = create_engine(settings.database_url)
         self.cache = PreparedCache()
-        self.feed = Feed()
+        self.feed = Feed(settings.database_url)
         self.clock = clock
         self._agreement: Agreement | None = None
         self.filer = Filer(self.uow, lambda: self.agreement, clock)
@@ -147,6 +147,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        service.feed.start()
         if background:
             service.escalator.start()
             service.tactician.start()
@@ -154,6 +155,7 @@ def create_app(
         try:
             yield
         finally:
+            service.feed.stop()
             service.escalator.stop()
             service.tactician.stop()
 

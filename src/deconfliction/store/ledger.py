@@ -22,6 +22,7 @@ from deconfliction.service.ports import LedgerRepository
 from deconfliction.store.tables import entry_audience, ledger_entry, ledger_head, service_key
 
 _e = ledger_entry.c
+NOTIFY_CHANNEL = "deconfliction_ledger"  # api.feed.CHANNEL listens on it
 ENTRIES = sa.select(
     _e.seq, _e.at, _e.actor, _e.kind, _e.payload, _e.audience, _e.prev, _e.hash, _e.countersig
 )
@@ -80,6 +81,8 @@ class SqlLedgerRepository(LedgerRepository):
         self.conn.execute(
             ledger_head.update().where(ledger_head.c.id == 1).values(seq=last.seq, hash=last.hash)
         )
+        if self.conn.dialect.name == "postgresql":  # sent at commit: wakes other processes' feeds
+            self.conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
 
     def since(self, after: int, *, limit: int) -> list[Entry]:
         query = ENTRIES.where(_e.seq > after).order_by(_e.seq).limit(limit)
