@@ -42,6 +42,7 @@ async function call(method, path, body) {
 }
 
 export const api = {
+  me: () => call("GET", "/v1/me"),
   notices: () => call("GET", "/v1/notices"),
   conflicts: () => call("GET", "/v1/conflicts"),
   events: (after, limit = 1000) => call("GET", `/v1/events?after=${after}&limit=${limit}`),
@@ -49,4 +50,14 @@ export const api = {
   amend: (id, collection) => call("POST", `/v1/notices/${id}/amend`, collection),
   cancel: (id) => call("POST", `/v1/notices/${id}/cancel`),
   acknowledge: (id) => call("POST", `/v1/conflicts/${id}/ack`),
+  readback: (collection) => call("POST", "/v1/readback", collection),
+  messages: () => call("GET", "/v1/messages"),
+  send: (message) => call("POST", "/v1/messages", message),
+  receipts: (ids) => call("POST", "/v1/receipts", { ids }),
+  answer: (id, reply, comment) => call("POST", `/v1/messages/${id}/ack`,
+    comment ? { reply, comment } : { reply }),
+  channels: () => call("GET", "/v1/channels"),
+  setChannel: (party, channel, action) => call("POST",
+    `/v1/channels/${encodeURIComponent(party)}/${encodeURIComponent(channel)}/${action}`),
+  encounters: () => call("GET", "/v1/encounters"),
 };

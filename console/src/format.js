@@ -70,3 +70,22 @@ export function readBack(shape) {
 export function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
+
+/** "12:03:05Z": the time of day to the second, for hotline traffic. */
+export function clock(iso) {
+  return `${new Date(iso).toISOString().slice(11, 19)}Z`;
+}
+
+/** A time left as "9:41" or "2:59:07" (hours, minutes, seconds). */
+export function duration(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const [hours, minutes, seconds] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+  const two = (n) => String(n).padStart(2, "0");
+  return hours ? `${hours}:${two(minutes)}:${two(seconds)}` : `${minutes}:${two(seconds)}`;
+}
+
+/** The words of a countdown to `deadline` (RFC 3339) at `now` (ms). */
+export function countdown(deadline, now = Date.now()) {
+  const left = new Date(deadline).getTime() - now;
+  return left >= 0 ? `${duration(left)} to answer` : `overdue ${duration(-left)}: escalating`;
+}

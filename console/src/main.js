@@ -1,7 +1,9 @@
-// The console: log in with an officer's token, load the party's view of the ledger, notices
-// and conflicts, then follow the live feed. Panes render from one shared state.
+// The console: log in with an officer's token, learn who it is (GET /v1/me), load the party's
+// view of the ledger, notices, conflicts and encounters, then follow the live feed. Panes
+// render from one shared state; every feed entry also goes to each pane's `onEntry`.
 
 import "./style.css";
+import { armSound } from "./alarm.js";
 import { api, ApiError, authHeaders, token } from "./api.js";
 import { follow } from "./feed.js";
 import { Ledger } from "./ledger.js";
@@ -17,11 +19,13 @@ import { tabs } from "./tabs.js";
 const $ = (id) => document.getElementById(id);
 
 const state = {
-  party: null,      // the officer's party, read from its own officer.added entries
+  me: null,         // the officer (GET /v1/me)
+  party: null,      // the officer's party
   parties: [],      // every party of the agreement (agreement.recorded)
   colours: new Map(),
   notices: [],
   conflicts: [],
+  encounters: [],
   selected: null,   // id of the selected notice
 };
 
@@ -50,6 +54,8 @@ $("logout").addEventListener("click", () => {
 async function start() {
   const ledger = new Ledger((fresh) => panes.record.render(ledger, fresh));
   try {
+    state.me = await api.me();
+    state.party = state.me.party;
     await loadLedger(ledger);
   } catch (error) {
     token.clear();
@@ -60,9 +66,10 @@ async function start() {
   $("login").hidden = true;
   $("app").hidden = false;
   learnParties(ledger.items);
-  $("who").textContent = state.party ? `officer of ${state.party}` : "party unknown";
+  $("who").textContent = `officer of ${state.party}`;
+  $("who").title = `${state.me.name}, ${state.me.role}, roster level ${state.me.level}`;
   noticeMap.map.invalidateSize();
-  await refresh();
+  await Promise.all([refresh(), refreshEncounters(), panes.hotline.load()]);
   noticeMap.fitAll();
   stopFeed = follow({
     after: ledger.lastSeq,
@@ -70,6 +77,7 @@ async function start() {
     onItem: (item) => {
       ledger.add([item]);
       if (/^(notice|conflict)\./.test(item.kind || "")) scheduleRefresh();
+      if (/^encounter\./.test(item.kind || "")) scheduleEncounters();
       for (const pane of Object.values(panes)) pane.onEntry?.(item);
     },
     onState: showConnection,
@@ -89,7 +97,6 @@ async function loadLedger(ledger) {
 function learnParties(items) {
   for (const e of items) {
     if (e.kind === "agreement.recorded") state.parties = e.payload.parties;
-    if (e.kind === "officer.added" && !state.party) state.party = e.payload.officer.party;
   }
   state.colours = partyColours(state.parties, state.party);
 }
@@ -121,6 +128,22 @@ async function refresh() {
   drawMap();
   panes.notices.render();
   panes.conflicts.render();
+}
+
+let encounterTimer = null;
+function scheduleEncounters() {
+  clearTimeout(encounterTimer);
+  encounterTimer = setTimeout(refreshEncounters, 150);
+}
+
+async function refreshEncounters() {
+  try {
+    state.encounters = await api.encounters();
+  } catch (error) {
+    console.warn("encounters failed:", error.message);
+    return;
+  }
+  noticeMap.showEncounters(state.encounters, state.colours);
 }
 
 /** The volumes on the map: active notices, and others' volumes known only through a conflict. */
@@ -164,7 +187,8 @@ const noticeMap = new NoticeMap($("map"), {
 });
 const drawing = new Drawing(noticeMap, (shape) => panes.file.onShape(shape));
 const paneTabs = tabs(document.querySelector(".tabs"));
-const context = { state, api, noticeMap, drawing, select, refresh, tabs: paneTabs };
+const context = { state, api, noticeMap, drawing, select, refresh, tabs: paneTabs,
+  alarm: $("alarm") };
 const panes = {
   notices: noticesPane($("pane-notices"), context),
   file: filePane($("pane-file"), context),
@@ -177,5 +201,6 @@ timeBar({
   onTime: (t) => noticeMap.setTime(t),
 });
 
+armSound();
 if (token.get()) start();
 else showLogin();

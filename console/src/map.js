@@ -1,5 +1,6 @@
 // The map: Natural Earth borders (world-atlas, bundled) drawn by Leaflet, the notices' volumes
-// styled per party, conflicts outlined in red, a legend, and drawing of a new outline.
+// styled per party, conflicts outlined in red, live encounters between tracks, distress
+// positions, a legend, drawing of a new outline and picking of a point.
 // Nothing is fetched from the internet: there is no tile layer.
 
 import L from "leaflet";
@@ -9,6 +10,9 @@ import countries from "world-atlas/countries-50m.json";
 import { describeVolume, escapeHtml } from "./format.js";
 
 export const CONFLICT_COLOUR = "#d00000";
+export const ENCOUNTER_COLOUR = "#e08a00";
+/** An encounter is urgent (red) in loss of separation or when it is due within this. */
+export const URGENT_TIN_S = 60;
 const PALETTE = ["#1f5fbf", "#e07b00", "#7b3fb5", "#1b8a3a", "#8c564b", "#c2185b", "#00838f"];
 
 export function partyColours(parties, own) {
@@ -35,8 +39,13 @@ export class NoticeMap {
     // slot in beside the notices without touching them.
     this.layers = {
       notices: L.layerGroup().addTo(this.map),
+      encounters: L.layerGroup().addTo(this.map),
+      marks: L.layerGroup().addTo(this.map),
+      picked: L.layerGroup().addTo(this.map),
       draft: L.layerGroup().addTo(this.map),
     };
+    this.encounters = [];
+    this.legendArgs = [new Map(), null];
     this.onSelect = onSelect;
     this.drawing = false;
     this.volumes = []; // {key, layer, volume, style}
@@ -64,6 +73,68 @@ export class NoticeMap {
     });
     this.restyle();
     this.drawLegend(colours, own);
+  }
+
+  /** Draw the open encounters: a line between the two tracks' last reported positions, red in
+   * loss of separation or within URGENT_TIN_S of it, amber otherwise; an end dot per party. */
+  showEncounters(encounters, colours) {
+    this.layers.encounters.clearLayers();
+    this.encounters = encounters.filter((e) => !e.closed && at(e.a) && at(e.b));
+    for (const e of this.encounters) {
+      const urgent = isUrgent(e);
+      const line = L.polyline([at(e.a), at(e.b)], {
+        color: urgent ? CONFLICT_COLOUR : ENCOUNTER_COLOUR, weight: urgent ? 4 : 3,
+        className: `encounter-line${urgent ? " urgent" : ""}`,
+      }).addTo(this.layers.encounters);
+      line.bindTooltip(encounterTip(e), { sticky: true, className: "volume-tip" });
+      for (const side of [e.a, e.b]) {
+        L.circleMarker(at(side), {
+          radius: 5, color: "#222", weight: 1, fillColor: colours.get(side.party) || "#777",
+          fillOpacity: 1,
+        }).bindTooltip(`${escapeHtml(side.track)} · ${escapeHtml(side.party || "unattributed")}`)
+          .addTo(this.layers.encounters);
+      }
+    }
+    this.drawLegend(...this.legendArgs);
+  }
+
+  /** Mark positions (distress calls): [{lat, lon, label}]. */
+  showMarks(marks) {
+    this.layers.marks.clearLayers();
+    for (const m of marks) {
+      L.circleMarker([m.lat, m.lon], { radius: 8, color: CONFLICT_COLOUR, weight: 3, fillOpacity: 0 })
+        .bindTooltip(escapeHtml(m.label)).addTo(this.layers.marks);
+    }
+  }
+
+  /** Show a picked point (a distress position being written), or none. */
+  showPicked(latlng) {
+    this.layers.picked.clearLayers();
+    if (latlng) {
+      L.circleMarker(latlng, { radius: 7, color: "#111", weight: 2, dashArray: "3 3", fillOpacity: 0 })
+        .bindTooltip("picked position").addTo(this.layers.picked);
+    }
+  }
+
+  /** Let the next click on the map pick a point: `onPick(latlng)`; Escape or `cancel()` ends. */
+  pick(onPick) {
+    this.cancelPick?.();
+    const container = this.map.getContainer();
+    const done = () => {
+      this.map.off("click", clicked);
+      container.classList.remove("drawing");
+      this.drawing = false;
+      this.cancelPick = null;
+    };
+    const clicked = (event) => {
+      done();
+      onPick(event.latlng);
+    };
+    this.drawing = true;
+    container.classList.add("drawing");
+    this.map.on("click", clicked);
+    this.cancelPick = done;
+    return done;
   }
 
   fitAll() {
@@ -107,6 +178,7 @@ export class NoticeMap {
   }
 
   drawLegend(colours, own) {
+    this.legendArgs = [colours, own];
     const rows = [...colours].map(([party, colour]) => {
       const style = party === own ? "solid" : "dashed";
       const name = `${escapeHtml(party)}${party === own ? " (you)" : ""}`;
@@ -114,8 +186,23 @@ export class NoticeMap {
     });
     rows.push(`<li><span class="swatch" style="border:3px solid ${CONFLICT_COLOUR}"></span>in conflict</li>`);
     rows.push(`<li><span class="swatch faded"></span>outside the time shown</li>`);
+    rows.push(`<li><span class="swatch line" style="border-color:${ENCOUNTER_COLOUR}"></span>encounter of live tracks</li>`);
+    rows.push(`<li><span class="swatch line" style="border-color:${CONFLICT_COLOUR}"></span>encounter: loss of separation or ≤ ${URGENT_TIN_S} s</li>`);
     this.legend.getContainer().innerHTML = `<strong>Legend</strong><ul>${rows.join("")}</ul>`;
   }
+}
+
+const at = (side) => (Number.isFinite(side?.lat) && Number.isFinite(side?.lon) ? [side.lat, side.lon] : null);
+
+export function isUrgent(e) {
+  return Boolean(e.los) || (Number.isFinite(e.tin_s) && e.tin_s <= URGENT_TIN_S);
+}
+
+function encounterTip(e) {
+  const side = (s) => `${escapeHtml(s.track)} (${escapeHtml(s.party || "unattributed")}${Number.isFinite(s.altitude_m) ? `, ${Math.round(s.altitude_m).toLocaleString("en-GB")} m` : ""})`;
+  const state = e.los ? "<strong>loss of separation</strong>" : `loss of separation in ${Math.round(e.tin_s)} s`;
+  return `<strong>Encounter ${e.id}</strong>: ${side(e.a)} × ${side(e.b)}<br>${state}<br>
+    closest ${Math.round(e.dcpa_m).toLocaleString("en-GB")} m in ${Math.round(e.tcpa_s)} s`;
 }
 
 function outline(feature) {

@@ -1,6 +1,8 @@
-"""Fixtures for the console's browser tests: an initialised store with an officer per party, the
-service running on it, and Debian's Chromium driven by Playwright. Without Playwright or a
-``chromium`` on the PATH the tests skip, saying why."""
+"""Fixtures for the console's browser tests: an initialised store with a duty officer per party
+(and a russia deputy at roster level 2, for escalation), the service running on it, and Debian's
+Chromium driven by Playwright. Without Playwright or a ``chromium`` on the PATH the tests skip,
+saying why. A test may give its own agreement text with ``indirect`` parametrization of
+``tokens_and_server``."""
 
 from __future__ import annotations
 
@@ -23,12 +25,15 @@ from .browser_support import AGREEMENT, ARTIFACTS, CHROMIUM_ARGS, Server
 
 
 @pytest.fixture
-def tokens_and_server(tmp_path: Path) -> Iterator[tuple[dict[str, str], Server]]:
+def tokens_and_server(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[dict[str, str], Server]]:
     """A store with an officer of each party (their tokens) and the service running on it."""
+    agreement = getattr(request, "param", AGREEMENT)
     url = f"sqlite:///{tmp_path / 'deconfliction.db'}"
     engine = create_engine(url)
     uow = SqlUnitOfWork(engine)
-    init_store(uow, loads_agreement(AGREEMENT), AGREEMENT)
+    init_store(uow, loads_agreement(agreement), agreement)
     now = datetime.now(UTC)
     tokens = {
         party: add_officer(
@@ -36,6 +41,9 @@ def tokens_and_server(tmp_path: Path) -> Iterator[tuple[dict[str, str], Server]]
         )[1]
         for party in ("coalition", "russia")
     }
+    tokens["russia-deputy"] = add_officer(
+        uow, party="russia", name="russia deputy", role=Role.OFFICER, level=2, by=None, now=now
+    )[1]
     engine.dispose()
     server = Server(url, tmp_path)
     try:

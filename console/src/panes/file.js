@@ -1,6 +1,9 @@
 // Filing a notice: draw a polygon or a circle on the map (or type its coordinates), set the
-// altitude band in feet or metres and the UTC window, read the read-back, file. The answer's
-// conflicts are shown at once. Amending loads one volume of an own notice into the same form.
+// altitude band in feet or metres and the UTC window; "Read back" asks the service
+// (POST /v1/readback) to say it back — MGRS, degrees and minutes, distance and bearing from a
+// named place, band and window — with its conflicts against the notices the party sees, and only
+// then "Confirm filing" files it. Any change after the read-back asks for a new one. Amending
+// loads one volume of an own notice into the same form.
 
 import { band, escapeHtml as h, FT_PER_M, readBack, window_ } from "../format.js";
 import { featureShape, shapeFeature } from "../map.js";
@@ -35,10 +38,11 @@ export function filePane(element, { state, api, drawing, select, refresh }) {
         <label class="half">Start (UTC) <input name="start" type="datetime-local" required></label>
         <label class="half">End (UTC) <input name="end" type="datetime-local" required></label>
       </div>
-      <p class="readback" aria-live="polite"><em>Draw or type an outline.</em></p>
-      <div class="row"><button type="submit" class="primary file-submit">File notice</button>
+      <p class="drawn" aria-live="polite"><em>Draw or type an outline.</em></p>
+      <div class="row"><button type="submit" class="primary file-submit">Read back</button>
         <button type="button" class="stop-amending" hidden>Back to a new notice</button></div>
       <p class="error" role="alert"></p>
+      <section class="readback" aria-live="polite" aria-label="The service's read-back" hidden></section>
     </form>
     <div class="result" aria-live="polite"></div>`;
   const form = element.querySelector("form");
@@ -46,6 +50,7 @@ export function filePane(element, { state, api, drawing, select, refresh }) {
   const finish = $(".finish");
   let shape = null;
   let amending = null; // {notice, index}
+  let checked = null; // the JSON of the body the shown read-back is of
 
   function defaults() {
     const start = new Date(Math.ceil(Date.now() / 3600_000) * 3600_000 + 2 * 3600_000);
@@ -83,7 +88,10 @@ export function filePane(element, { state, api, drawing, select, refresh }) {
     if (event.key === "Escape") drawing.stop();
     if (event.key === "Enter" && drawing.finish()) finish.disabled = true;
   });
-  form.addEventListener("input", showReadBack);
+  form.addEventListener("input", () => {
+    showReadBack();
+    forget();
+  });
   $(".stop-amending").addEventListener("click", () => startNew());
 
   function volumeProperties() {
@@ -100,8 +108,15 @@ export function filePane(element, { state, api, drawing, select, refresh }) {
     };
   }
 
+  /** The shown read-back no longer says what the form holds: filing needs a new one. */
+  function forget() {
+    checked = null;
+    $(".readback").hidden = true;
+    $(".readback").innerHTML = "";
+  }
+
   function showReadBack() {
-    const out = $(".readback");
+    const out = $(".drawn");
     if (!shape) {
       out.innerHTML = "<em>Draw or type an outline.</em>";
       return;
@@ -109,17 +124,12 @@ export function filePane(element, { state, api, drawing, select, refresh }) {
     const p = volumeProperties();
     const factor = form.unit.value === "ft" ? 1 / FT_PER_M : 1;
     const fine = form.start.value && form.end.value && form.lower.value && form.upper.value;
-    out.innerHTML = `<strong>Read-back:</strong> ${h(readBack(shape))}
+    out.innerHTML = `<strong>Drawn:</strong> ${h(readBack(shape))}
       ${fine ? `<br>${band(Number(form.lower.value) * factor, Number(form.upper.value) * factor)}, ${window_(p.start, p.end)}` : ""}`;
   }
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    $(".error").textContent = "";
-    if (!shape) {
-      $(".error").textContent = "Draw or type an outline first.";
-      return;
-    }
+  /** The notice the form holds, as GeoJSON for the read-back and for filing. */
+  function collection() {
     const drawn = shapeFeature(shape, volumeProperties());
     let features = [drawn];
     if (amending) {
@@ -129,20 +139,80 @@ export function filePane(element, { state, api, drawing, select, refresh }) {
     }
     const body = { type: "FeatureCollection", features };
     if (amending?.notice.shared_with) body.shared_with = amending.notice.shared_with;
-    const submit = $(".file-submit");
-    submit.disabled = true;
+    return body;
+  }
+
+  async function busy(button, work) {
+    $(".error").textContent = "";
+    button.disabled = true;
     try {
+      await work();
+    } catch (error) {
+      $(".error").textContent = error.message;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // step 1: the service reads the notice back; nothing is stored
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!shape) {
+      $(".error").textContent = "Draw or type an outline first.";
+      return;
+    }
+    const body = collection();
+    busy($(".file-submit"), async () => {
+      forget();
+      const answer = await api.readback(body);
+      checked = JSON.stringify(body);
+      showServiceReadBack(answer);
+    });
+  });
+
+  // step 2: the officer has read it, and files exactly what was read back
+  element.addEventListener("click", (event) => {
+    const confirm = event.target.closest("button.confirm-file");
+    if (!confirm) return;
+    const body = collection();
+    if (JSON.stringify(body) !== checked) {
+      forget();
+      $(".error").textContent = "The notice changed since its read-back: read it back again.";
+      return;
+    }
+    busy(confirm, async () => {
       const filed = amending ? await api.amend(amending.notice.id, body) : await api.file(body);
       showResult(filed);
       startNew();
       await refresh();
       select(filed.notice.id);
-    } catch (error) {
-      $(".error").textContent = error.message;
-    } finally {
-      submit.disabled = false;
-    }
+    });
   });
+
+  function showServiceReadBack({ readback, conflicts }) {
+    const volumes = readback.map((r, i) => `<li class="rb-volume">${readBackVolume(r, i)}</li>`).join("");
+    const list = conflicts.map((c) => {
+      const other = c.a.party === state.party ? c.b : c.a;
+      return `<li>with <strong>${h(other.notice)}</strong>/${other.volume} (${h(other.party)}), ${window_(c.start, c.end)},
+        horizontal ${Math.round(c.horizontal_m).toLocaleString("en-GB")} m, vertical ${Math.round(c.vertical_m).toLocaleString("en-GB")} m</li>`;
+    }).join("");
+    const verdict = conflicts.length
+      ? `<p class="rb-conflicts"><strong class="bad">${conflicts.length} conflict${conflicts.length > 1 ? "s" : ""}</strong> with notices you see:</p><ul class="rb-conflict-list">${list}</ul>`
+      : '<p class="rb-conflicts">No conflict with the notices you see.</p>';
+    const gazetteer = readback[0]?.place.gazetteer || "GeoNames";
+    const out = $(".readback");
+    out.innerHTML = `<h3>Read-back by the service</h3>
+      <ul class="rb-volumes">${volumes}</ul>
+      ${verdict}
+      <p class="hint">Notices not shared with you are checked when you file.</p>
+      <p class="credit">Place names: <a href="https://www.geonames.org/" target="_blank" rel="noopener">GeoNames</a>,
+        <a href="https://creativecommons.org/licenses/by/4.0/" target="_blank" rel="noopener">CC BY 4.0</a>
+        <small>(${h(gazetteer)})</small></p>
+      <div class="row"><button type="button" class="primary confirm-file">Confirm filing</button>
+        <span class="hint">or change the form and read it back again</span></div>`;
+    out.hidden = false;
+    out.querySelector(".confirm-file").focus();
+  }
 
   function showResult({ notice, conflicts }) {
     const list = conflicts.map((c) => {
@@ -159,8 +229,9 @@ export function filePane(element, { state, api, drawing, select, refresh }) {
     $(".file-title").textContent = "File a notice";
     $(".amending").hidden = true;
     $(".stop-amending").hidden = true;
-    $(".file-submit").textContent = "File notice";
+    $(".file-submit").textContent = "Read back";
     form.ref.readOnly = false;
+    forget();
     drawing.stop();
     drawing.clear();
     defaults();
@@ -177,7 +248,8 @@ export function filePane(element, { state, api, drawing, select, refresh }) {
     $(".amending").hidden = false;
     $(".volume-choice").addEventListener("change", (e) => amend(notice, Number(e.target.value)));
     $(".stop-amending").hidden = false;
-    $(".file-submit").textContent = "File amendment";
+    $(".file-submit").textContent = "Read back amendment";
+    forget();
     form.ref.value = notice.ref;
     form.ref.readOnly = true;
     form.activity.value = notice.activity;
@@ -196,10 +268,33 @@ export function filePane(element, { state, api, drawing, select, refresh }) {
   return {
     onShape(next) {
       shape = next;
+      forget();
       if (next) form.coords.value = coordinatesText(next);
       showReadBack();
     },
   };
+}
+
+/** One volume's read-back: where (MGRS, degrees and minutes, from a named place), how big,
+ * how high and when. */
+function readBackVolume(r, index) {
+  const km = (m) => (m / 1000).toFixed(1);
+  const outline = r.outline.kind === "circle"
+    ? `circle of radius ${km(r.outline.radius_m)} km`
+    : `polygon of ${r.outline.vertices} vertices reaching ${km(r.outline.radius_m)} km from its centre`;
+  const bearing = String(Math.round(r.place.bearing_deg) % 360).padStart(3, "0");
+  return `<strong>Volume ${index}</strong>: ${outline}<br>
+    centre <span class="mgrs">MGRS ${h(spacedMgrs(r.centre.mgrs))}</span> · <span class="dm">${h(r.centre.lat_dm)} ${h(r.centre.lon_dm)}</span><br>
+    <span class="place">${h(r.place.phrase)}</span>, ${h(r.place.country)} <small>(bearing ${bearing}° true from ${h(r.place.name)})</small><br>
+    ${band(r.altitude.lower_m, r.altitude.upper_m)} · ${window_(r.time.start, r.time.end)}`;
+}
+
+/** "37SDU08969568" as "37S DU 0896 9568". */
+export function spacedMgrs(mgrs) {
+  const m = /^(\d{1,2}[A-Z])([A-Z]{2})(\d*)$/.exec(mgrs);
+  if (!m) return mgrs;
+  const half = m[3].length / 2;
+  return [m[1], m[2], m[3].slice(0, half), m[3].slice(half)].filter(Boolean).join(" ");
 }
 
 /** "2026-11-25T06:00" for a datetime-local input that holds UTC. */

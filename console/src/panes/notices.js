@@ -1,5 +1,6 @@
 // Notices the party may see: its own first, then the others' shared with it. The selected one
-// shows its volumes (altitude band, window) and, if it is the party's and active, Amend/Cancel.
+// shows its volumes (altitude band, window) and, if it is the party's and active, Amend/Cancel;
+// if it is another party's and active, Object (a FLASH objection on the hotline).
 
 import { band, escapeHtml as h, window_ } from "../format.js";
 
@@ -32,6 +33,7 @@ export function noticesPane(element, { state, api, noticeMap, select, refresh, t
       return;
     }
     const own = n.party === state.party && n.status === "active";
+    const theirs = n.party !== state.party && n.status === "active" && state.me?.role !== "observer";
     const volumes = n.features.map((f, i) => {
       const p = f.properties;
       const shape = f.geometry.type === "Point" ? `circle ${(p.radius_m / 1000).toFixed(1)} km` : "polygon";
@@ -42,7 +44,14 @@ export function noticesPane(element, { state, api, noticeMap, select, refresh, t
       ${n.remarks ? `<p class="remarks">${h(n.remarks)}</p>` : ""}
       ${own ? `<div class="actions"><button type="button" class="amend">Amend</button>
                <button type="button" class="cancel danger">Cancel notice</button></div>` : ""}
+      ${theirs ? `<div class="actions"><button type="button" class="object danger"
+        title="Own forces present: ask ${h(n.party)} to halt (FLASH)">Object…</button></div>` : ""}
       <p class="error" role="alert"></p>`;
+    if (theirs) {
+      detail.querySelector(".object").addEventListener("click", () => {
+        element.dispatchEvent(new CustomEvent("object", { bubbles: true, detail: n }));
+      });
+    }
     if (!own) return;
     detail.querySelector(".amend").addEventListener("click", () => {
       tabs.show("file");

@@ -72,6 +72,24 @@ function summary(e) {
       return `conflict ${p.id} by ${p.party}`;
     case "officer.added":
       return `${p.officer.name} (${p.officer.role})`;
+    case "message.sent":
+      return `#${p.id} ${p.precedence} ${p.from || "service"} → ${p.to}: ${p.text.slice(0, 80)}`;
+    case "message.received":
+      return `#${p.id} by ${p.party}`;
+    case "message.acknowledged":
+      return `#${p.id} ${p.reply}${p.comment ? `: ${p.comment.slice(0, 60)}` : ""}`;
+    case "message.escalated":
+      return `#${p.id} to level ${p.level}`;
+    case "message.expired":
+      return `#${p.id}`;
+    case "channel.suspended":
+    case "channel.resumed":
+      return `${p.channel} (${p.parties.join(" – ")}) by ${p.party}`;
+    case "encounter.opened":
+    case "encounter.updated":
+      return `${p.id}: ${p.a.track} × ${p.b.track}${p.los ? ", loss of separation" : `, in ${Math.round(p.tin_s)} s`}`;
+    case "encounter.closed":
+      return `${p.id}`;
     default:
       return "";
   }
