@@ -238,7 +238,13 @@ def escalation(
             e.payload["id"]: datetime.fromisoformat(e.payload["deadline"]).timestamp()
             for e in tx.ledger.of_kinds("coalition", ["message.sent"])
         }
+        escalated_at = {
+            e.payload["id"]: e.at.timestamp()
+            for e in tx.ledger.of_kinds("coalition", ["message.escalated"])
+        }
     late = [(t - sent[i]) * 1000 for i, (t, _) in reader.arrived.items() if i in sent]
+    # the service's own part: from the deadline to the time the escalation was recorded
+    swept = [(t - sent[i]) * 1000 for i, t in escalated_at.items() if i in sent]
     early = sum(1 for x in late if x < 0)
     return {
         "measure": "escalation",
@@ -251,6 +257,8 @@ def escalation(
         "p99_ms": round(pct(late, 99), 1),
         "max_ms": round(max(late, default=float("nan")), 1),
         "within_1s": sum(1 for x in late if 0 <= x <= 1000),
+        "recorded_p50_ms": round(pct(swept, 50), 1),
+        "recorded_p99_ms": round(pct(swept, 99), 1),
     }
 
 

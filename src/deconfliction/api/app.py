@@ -384,10 +384,11 @@ def _file(
 
 async def _stream(service: Service, party: str, cursor: int) -> AsyncIterator[dict[str, str]]:
     while True:
+        seen = service.feed.generation  # before reading: a commit after this wakes the wait
         batch = await run_in_threadpool(events_for, service.uow(), party, cursor)
         for item in batch:
             kind = "entry" if isinstance(item, Entry) else "stub"
             yield {"id": str(item.seq), "event": kind, "data": orjson.dumps(to_json(item)).decode()}
             cursor = item.seq
         if not batch:
-            await service.feed.wait()
+            await service.feed.wait(seen)

@@ -23,6 +23,9 @@ log = logging.getLogger("deconfliction.feed")
 
 class Feed:
     def __init__(self, database_url: str | None = None) -> None:
+        self.generation = 0
+        """How many times the feeds were woken: a reader notes it before it reads the ledger and
+        passes it to :meth:`wait`, so a wake that came while it was busy is not lost."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
         self._stop = threading.Event()
@@ -44,8 +47,11 @@ class Feed:
         if self._listener is not None and self._listener.is_alive():
             self._listener.join(timeout=5)
 
-    async def wait(self, timeout_s: float = POLL_S) -> None:
-        """Return when woken, or after ``timeout_s``."""
+    async def wait(self, since: int, timeout_s: float = POLL_S) -> None:
+        """Return when woken after generation ``since`` (at once if that already happened), or
+        after ``timeout_s``."""
+        if self.generation != since:
+            return
         if self._event is None:
             self._loop = asyncio.get_running_loop()
             self._event = asyncio.Event()
@@ -59,6 +65,7 @@ class Feed:
             self._loop.call_soon_threadsafe(self._set)
 
     def _set(self) -> None:
+        self.generation += 1
         if self._event is not None:
             self._event.set()
             self._event = asyncio.Event()
