@@ -223,6 +223,8 @@ def escalation(
         uow.commit()
     engine.dispose()
     stored_s = time.perf_counter() - started
+    if (first - datetime.now(UTC)).total_seconds() < 5:
+        raise SystemExit(f"storing took {stored_s:.0f} s, past --lead: give a longer --lead")
     with serving(url, 1, log_dir) as (server,):
         reader = FeedReader(server.url, tokens["coalition-1"], "message.escalated")
         reader.ready.wait(10)
@@ -278,7 +280,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=200.0, help="messages per second [200]")
     ap.add_argument("--seconds", type=float, default=10.0, help="how long to send [10]")
     ap.add_argument("--open", type=int, default=10_000, help="open messages to escalate [10000]")
-    ap.add_argument("--lead", type=float, default=20.0, help="first deadline after start, s [20]")
+    ap.add_argument("--lead", type=float, default=45.0, help="first deadline after start, s [45]")
     ap.add_argument("--spread", type=float, default=30.0, help="deadlines spread over, s [30]")
     ap.add_argument(
         "--database-url",

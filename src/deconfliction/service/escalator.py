@@ -48,8 +48,8 @@ class Escalator:
         written = 0
         while entries := escalate_due(self._uow(), self._agreement(), now=self._clock()):
             written += len(entries)
-        if written:
-            self._on_change()
+            self._on_change()  # after each commit: under a steady stream of deadlines the
+            # loop may not end for a while, and the parties must not wait for it
         return written
 
     def _run(self) -> None:
