@@ -6,6 +6,7 @@ field or line). Malformed lines are skipped and counted on stderr, never fatal.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import sys
@@ -29,7 +30,8 @@ from deconfliction.client import ApiError, Client
 from deconfliction.errors import DeconflictionError, InvalidInput
 from deconfliction.ingest.malformed import Malformed
 from deconfliction.ingest.opensky import opensky_reports
-from deconfliction.ingest.sbs import sbs_reports
+from deconfliction.ingest.sbs import PORT as SBS_PORT
+from deconfliction.ingest.sbs import sbs_reports, sbs_stream
 from deconfliction.runtime import paused_gc
 from deconfliction.tactical.scan import cycles
 from deconfliction.tactical.state import STALE_S, TrackReport
@@ -259,3 +261,84 @@ def _wire(r: TrackReport, now: datetime) -> dict[str, object]:
     if r.on_ground is not None:
         doc["on_ground"] = r.on_ground
     return doc
+
+
+@tracks_app.command("feed")
+def feed(
+    source: Annotated[str, typer.Argument(help="HOST or HOST:PORT of an SBS-1 server (dump1090).")],
+    observed: Annotated[
+        bool, typer.Option(help="Report the tracks as observed (unattributed), not own.")
+    ] = False,
+    reconnect: Annotated[
+        bool, typer.Option(help="Connect again when the source closes, until Ctrl-C.")
+    ] = False,
+    every_s: Annotated[float, typer.Option(help="Seconds between posts to the service.")] = 1.0,
+) -> None:
+    """Forward a live SBS-1 feed (BaseStation, as dump1090 serves on port 30003) into a running
+    service (DECONFLICTION_URL, DECONFLICTION_TOKEN) as the token's party's feed, re-timed to
+    when each line arrived. Malformed lines are counted and skipped."""
+    host, _, port_text = source.rpartition(":") if ":" in source else (source, "", "")
+    try:
+        _positive(every_s, "--every-s")
+        port = int(port_text) if port_text else SBS_PORT
+        feeds = _feeds(None)
+    except ValueError:
+        err.print(f"[bold red]error:[/] SOURCE: not a port: {port_text!r}", highlight=False)
+        raise typer.Exit(2) from None
+    except DeconflictionError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    url = os.environ.get("DECONFLICTION_URL", "")
+    if not url:
+        err.print("[bold red]error:[/] set DECONFLICTION_URL", highlight=False)
+        raise typer.Exit(2)
+    with Client(url, feeds[""]) as client:
+        try:
+            counts = asyncio.run(
+                _forward(client, host or "127.0.0.1", port, not observed, every_s, reconnect)
+            )
+        except KeyboardInterrupt:
+            return
+        except (ApiError, httpx.HTTPError) as exc:
+            err.print(f"[bold red]error:[/] the service refused: {exc}", highlight=False)
+            raise typer.Exit(2) from None
+        except OSError as exc:
+            err.print(f"[bold red]error:[/] cannot read {source}: {exc}", highlight=False)
+            raise typer.Exit(2) from None
+    err.print(
+        f"{counts['stored']:,} reports stored, {counts['refused']:,} refused by the service, "
+        f"{counts['malformed']:,} malformed lines skipped",
+        highlight=False,
+    )
+
+
+async def _forward(
+    client: Client, host: str, port: int, own: bool, every_s: float, reconnect: bool
+) -> dict[str, int]:
+    """Read the SBS-1 stream and post what arrived every ``every_s``; the posts run in a thread
+    so that reading never waits for the service."""
+    counts = {"stored": 0, "refused": 0, "malformed": 0}
+    pending: list[dict[str, object]] = []
+
+    async def flush() -> None:
+        if pending:
+            batch = pending[:]
+            pending.clear()
+            answer = await asyncio.to_thread(client.report_tracks, batch, own=own)
+            counts["stored"] += answer["stored"]
+            counts["refused"] += len(answer["skipped"])
+
+    while True:
+        last = time.monotonic()
+        async for item in sbs_stream(host, port):
+            if isinstance(item, Malformed):
+                counts["malformed"] += 1
+            else:
+                pending.append(_wire(item, datetime.now(UTC)))
+            if time.monotonic() - last >= every_s:
+                await flush()
+                last = time.monotonic()
+        await flush()
+        if not reconnect:
+            return counts
+        await asyncio.sleep(every_s)
