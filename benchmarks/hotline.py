@@ -113,7 +113,8 @@ class FeedReader:
                     now = time.time()
                     e = orjson.loads(line[5:])
                     if e.get("kind") == self.kind:
-                        self.arrived[e["payload"]["id"]] = (now, e["payload"])
+                        at = datetime.fromisoformat(e["at"]).timestamp()
+                        self.arrived[e["payload"]["id"]] = (now, at)
 
     def close(self) -> None:
         self._client.close()
@@ -173,6 +174,8 @@ def delivery(url: str, rate: float, seconds: float, log_dir: Path) -> dict[str, 
         for text, i in ids.items()
         if i in reader.arrived
     ]
+    # the part after the service stamped the entry (its writer's transaction began)
+    after_stamp = [(t - at) * 1000 for t, at in reader.arrived.values()]
     return {
         "measure": "delivery",
         "messages": n,
@@ -183,7 +186,10 @@ def delivery(url: str, rate: float, seconds: float, log_dir: Path) -> dict[str, 
         "p50_ms": round(pct(latency, 50), 2),
         "p99_ms": round(pct(latency, 99), 2),
         "max_ms": round(max(latency, default=float("nan")), 2),
+        "post_p50_ms": round(pct([s * 1000 for s in post_s], 50), 2),
         "post_p99_ms": round(pct([s * 1000 for s in post_s], 99), 2),
+        "stamped_p50_ms": round(pct(after_stamp, 50), 2),
+        "stamped_p99_ms": round(pct(after_stamp, 99), 2),
     }
 
 

@@ -90,9 +90,14 @@ class Service:
         self.filer = Filer(self.uow, lambda: self.agreement, clock)
         self.escalator = Escalator(self.uow, lambda: self.agreement, clock, self.feed.wake)
         self.tactician = Tactician(self.uow, lambda: self.agreement, clock, self.feed.wake)
-        self.writer = Writer(self.uow, clock, on_commit=self.feed.wake)
+        self.writer = Writer(self.uow, clock, on_commit=self._written)
         self._tokens: dict[str, tuple[Officer, float]] = {}
         self._keys: dict[str, tuple[list[PartyKey], float]] = {}
+
+    def _written(self) -> None:
+        """After a hotline write: wake the feeds, and the escalation clock (a new deadline)."""
+        self.feed.wake()
+        self.escalator.poke()
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, cache=self.cache)
@@ -378,7 +383,11 @@ def _file(
         )
     service.feed.wake()
     view = filed_view(filed.entries, caller.party)
-    view["readback"] = [r.as_dict() for r in read_backs(notices[0].volumes)]
+    view["readback"] = (
+        filed.readback
+        if filed.readback is not None
+        else [r.as_dict() for r in read_backs(notices[0].volumes)]
+    )
     return view
 
 

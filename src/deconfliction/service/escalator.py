@@ -1,24 +1,29 @@
 """The escalation clock of a service process: a thread that escalates messages past deadline.
 
-Deadlines live in the store, so this thread keeps no state: every :data:`POLL_S` it asks the store
-for the earliest deadline (one index lookup) and escalates what is due under the ledger lock.
-Several processes on one database may all run it; each due message is escalated once.
+Deadlines live in the store; this thread only remembers the earliest one it last read. Every
+:data:`POLL_S` it compares that with the clock, and reads it again (one index lookup) when it has
+passed, when this process wrote a message (:meth:`Escalator.poke`), or every :data:`RECHECK_S`
+for messages other processes wrote; what is due is escalated under the ledger lock. Several
+processes on one database may all run it; each due message is escalated once.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
 from deconfliction.agreement import Agreement
 from deconfliction.errors import DeconflictionError
-from deconfliction.service.hotline import escalate_due
+from deconfliction.service.hotline import escalate_due, next_deadline
 from deconfliction.service.ports import UnitOfWork
 
 POLL_S = 0.1
-"""How often the earliest deadline is looked at: a deadline fires within this (plus a sweep)."""
+"""How often the remembered earliest deadline is compared with the clock."""
+RECHECK_S = 0.5
+"""How often the earliest deadline is read again without a reason (other processes' messages)."""
 
 log = logging.getLogger("deconfliction.escalator")
 
@@ -33,6 +38,7 @@ class Escalator:
     ) -> None:
         self._uow, self._agreement, self._clock, self._on_change = uow, agreement, clock, on_change
         self._stop = threading.Event()
+        self._poked = threading.Event()
         self._thread = threading.Thread(target=self._run, name="escalator", daemon=True)
 
     def start(self) -> None:
@@ -42,6 +48,10 @@ class Escalator:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+
+    def poke(self) -> None:
+        """A message was written here: read the earliest deadline again at the next look."""
+        self._poked.set()
 
     def sweep(self) -> int:
         """Escalate everything due now; returns how many entries that wrote."""
@@ -53,8 +63,14 @@ class Escalator:
         return written
 
     def _run(self) -> None:
+        due: datetime | None = None
+        read_at = float("-inf")
         while not self._stop.wait(POLL_S):
             try:
-                self.sweep()
+                stale = time.monotonic() - read_at >= RECHECK_S or self._poked.is_set()
+                if stale or (due is not None and due <= self._clock()):
+                    self._poked.clear()
+                    self.sweep()
+                    due, read_at = next_deadline(self._uow()), time.monotonic()
             except DeconflictionError as exc:  # the store is away: try again next time
                 log.warning("escalation sweep failed: %s", exc)

@@ -376,6 +376,12 @@ def escalate_due(
     return log.entries
 
 
+def next_deadline(uow: UnitOfWork) -> datetime | None:
+    """The earliest deadline of all open messages (one index lookup)."""
+    with uow.read_only() as tx:
+        return tx.messages.next_deadline()
+
+
 def set_channel(
     uow: UnitOfWork,
     other: str,

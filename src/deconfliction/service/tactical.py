@@ -106,13 +106,15 @@ def run_cycle(
     notices (kept by the caller between cycles; a new process records the current state once)."""
     conformance = {} if conformance is None else conformance
     now_s = now.timestamp()
+    with uow.read_only() as tx:
+        rows = tx.tracks.live(now_s - stale_s)
+        stored = {(e.a, e.b): e for e in tx.tracks.open_encounters()}
+    if not rows and not stored and not conformance:
+        return []  # nothing live, nothing open: no write (filings need not wait for it)
     with uow:
         if not uow.tracks.take_lease(holder, now_s=now_s, ttl_s=LEASE_TTL_S):
             return []
         uow.commit()
-    with uow.read_only() as tx:
-        rows = tx.tracks.live(now_s - stale_s)
-        stored = {(e.a, e.b): e for e in tx.tracks.open_encounters()}
     table = TrackTable(stale_s=stale_s)
     for row in rows:
         for report in _reports(row):

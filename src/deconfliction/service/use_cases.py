@@ -98,6 +98,7 @@ class Filed:
     conflicts: list[Conflict]
     conflict_ids: list[int]
     entries: list[Entry]
+    readback: list[dict[str, Any]] | None = None  # of each volume, when the filer made them
 
     @property
     def seq(self) -> int:
