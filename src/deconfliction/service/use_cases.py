@@ -411,8 +411,8 @@ def _announce(
             theirs = sorted({_ref_of(found[k].conflict, other) for k in ks})
             plural = "conflict" if len(ks) == 1 else "conflicts"
             text = (
-                f"{len(ks)} new {plural} between your {', '.join(mine)} and {other}'s "
-                f"{', '.join(theirs)}; the first starts {rfc3339(starts)}"
+                f"{len(ks)} new {plural} between your {_refs(mine)} and {other}'s "
+                f"{_refs(theirs)}; the first starts {rfc3339(starts)}"
             )
             about = {"conflicts": [ids[k] for k in ks]}
             announce(
@@ -445,6 +445,17 @@ def _announce(
                     starts=starts,
                     about={"notice": notice_id},
                 )
+
+
+def _refs(refs: Sequence[str], shown: int = 5) -> str:
+    """References for a person to read: the first few, and how many more (a busy cell's filing
+    can conflict with hundreds of notices; the message lists the conflicts' ids in full).
+
+    >>> _refs(["R-1", "R-2"]), _refs([f"R-{k}" for k in range(8)])
+    ('R-1, R-2', 'R-0, R-1, R-2, R-3, R-4 and 3 more')
+    """
+    more = len(refs) - shown
+    return ", ".join(refs[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def _ref_of(c: Conflict, party: str) -> str:
