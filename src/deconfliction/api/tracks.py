@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, TypeAdapter, ValidationError
 
 from deconfliction.api.common import PROBLEMS, Caller
 from deconfliction.service.tactical import report_tracks
@@ -38,14 +38,14 @@ class ReportIn(BaseModel):
     speed_mps: Annotated[float | None, Field(ge=0, le=3000, allow_inf_nan=False)] = None
     track_deg: Annotated[float | None, Field(ge=0, le=360, allow_inf_nan=False)] = None
     vertical_rate_mps: Annotated[float | None, Field(ge=-300, le=300, allow_inf_nan=False)] = None
-    on_ground: bool | None = None
+    on_ground: StrictBool | None = None
 
 
 class TracksIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     own: Annotated[
-        bool,
+        StrictBool,
         Field(
             description="The caller's party's own assets (true) or tracks it observes "
             "(false: unattributed, checked against everyone)."

@@ -9,14 +9,13 @@ processes on one database may all run it; each due message is escalated once.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
 
 from deconfliction.agreement import Agreement
-from deconfliction.errors import DeconflictionError
+from deconfliction.service.background import Periodic
 from deconfliction.service.hotline import escalate_due, next_deadline
 from deconfliction.service.ports import UnitOfWork
 
@@ -24,8 +23,6 @@ POLL_S = 0.1
 """How often the remembered earliest deadline is compared with the clock."""
 RECHECK_S = 0.5
 """How often the earliest deadline is read again without a reason (other processes' messages)."""
-
-log = logging.getLogger("deconfliction.escalator")
 
 
 class Escalator:
@@ -37,17 +34,11 @@ class Escalator:
         on_change: Callable[[], None],
     ) -> None:
         self._uow, self._agreement, self._clock, self._on_change = uow, agreement, clock, on_change
-        self._stop = threading.Event()
         self._poked = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="escalator", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+        self._due: datetime | None = None  # the earliest deadline, as last read
+        self._read_at = float("-inf")
+        self._thread = Periodic(self._look, POLL_S, name="escalator")
+        self.start, self.stop = self._thread.start, self._thread.stop
 
     def poke(self) -> None:
         """A message was written here: read the earliest deadline again at the next look."""
@@ -62,15 +53,9 @@ class Escalator:
             # loop may not end for a while, and the parties must not wait for it
         return written
 
-    def _run(self) -> None:
-        due: datetime | None = None
-        read_at = float("-inf")
-        while not self._stop.wait(POLL_S):
-            try:
-                stale = time.monotonic() - read_at >= RECHECK_S or self._poked.is_set()
-                if stale or (due is not None and due <= self._clock()):
-                    self._poked.clear()
-                    self.sweep()
-                    due, read_at = next_deadline(self._uow()), time.monotonic()
-            except DeconflictionError as exc:  # the store is away: try again next time
-                log.warning("escalation sweep failed: %s", exc)
+    def _look(self) -> None:
+        stale = time.monotonic() - self._read_at >= RECHECK_S or self._poked.is_set()
+        if stale or (self._due is not None and self._due <= self._clock()):
+            self._poked.clear()
+            self.sweep()
+            self._due, self._read_at = next_deadline(self._uow()), time.monotonic()

@@ -19,6 +19,7 @@ from typing import Any
 
 from deconfliction.agreement import Agreement
 from deconfliction.geo.readback import read_backs
+from deconfliction.service.background import take_batch
 from deconfliction.service.ports import UnitOfWork
 from deconfliction.service.use_cases import Filed, Filing, file_each
 
@@ -54,12 +55,7 @@ class Filer:
 
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
-            while len(batch) < self._max_batch:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            batch = take_batch(self._queue, self._max_batch)
             self._file(batch)
 
     def _file(self, batch: list[_Request]) -> None:

@@ -108,5 +108,3 @@ def check_signature(
 def keys_of(uow: UnitOfWork, party: str) -> list[PartyKey]:
     with uow.read_only() as tx:
         return tx.keys.of_party(party)
-
-

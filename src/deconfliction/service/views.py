@@ -145,8 +145,6 @@ def events_for(
         return tx.ledger.view(party, after, limit=limit)
 
 
-
-
 def messages_for(uow: UnitOfWork, party: str) -> list[dict[str, Any]]:
     """Every hotline message ``party`` sent or received, with its receipt, acknowledgement and
     escalations, oldest first."""

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from deconfliction.errors import DeconflictionError
+from deconfliction.service.background import take_batch
 from deconfliction.service.ports import UnitOfWork
 from deconfliction.service.recorder import OPERATOR, Recorder
 
@@ -56,12 +57,7 @@ class Writer:
 
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
-            while len(batch) < self._max_batch:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            batch = take_batch(self._queue, self._max_batch)
             self._write(batch)
 
     def _write(self, batch: list[_Request]) -> None:
