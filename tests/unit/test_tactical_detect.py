@@ -259,3 +259,18 @@ def test_candidates__never_lose_a_pair_whatever_the_slices_and_cells(
     assert pairs(decide(k, i, j, MINIMA)) <= got  # the brute force finds nothing more
     a2, b2 = candidate_pairs(k, MINIMA)  # the pruning is exact: settings change speed only
     assert set(zip(a2.tolist(), b2.tolist(), strict=True)) == got
+
+
+def test_detect__a_vertical_rate_difference_too_small_to_divide_by_is_level() -> None:
+    """Hypothesis found it: a subnormal climb rate made the vertical crossing times overflow
+    (a warning, an error here); they are ±inf, and the pair is decided as a level one."""
+    lat, lon = np.array([0.0, 0.0]), np.array([0.0, 0.05])
+    k = Kinematics(
+        ecef(lat, lon),
+        ground_velocity(lat, lon, np.array([200.0, 200.0]), np.array([90.0, 270.0])),
+        np.array([9000.0, 9000.0]),
+        np.array([5e-324, 0.0]),
+        np.array([0, 1]),
+    )
+    found = detect(k, MINIMA)
+    assert (found.a.tolist(), found.b.tolist()) == ([0], [1])

@@ -157,7 +157,7 @@ class _JointTest:
         """
         dalt = self.alt[a] - self.alt[b]
         dvs = self.vs[a] - self.vs[b]
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             t1 = (-dalt - self.gap_m) / dvs
             t2 = (-dalt + self.gap_m) / dvs
         return np.minimum(t1, t2), np.maximum(t1, t2)
