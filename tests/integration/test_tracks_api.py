@@ -218,3 +218,14 @@ def test_tracks_against_notices(radar: Radar) -> None:
 def _entries(radar: Radar, party: str, kind: str) -> list[dict[str, Any]]:
     events = radar.client.get("/v1/events", headers=radar.as_(party)).json()
     return [e for e in events if e.get("kind", "").startswith(kind)]
+
+
+def test_a_track_dead_reckoned_beyond_any_volume_does_not_stop_the_cycle(radar: Radar) -> None:
+    """Below the lowest altitude a volume may have, a track is outside every notice: said so,
+    and the cycle goes on (it used to fail validating the probe, every second)."""
+    sinking = radar.state("C1", 38.0, 90.0, altitude_m=-900.0, vertical_rate_mps=-100.0)
+    radar.report("coalition", sinking, radar.state("C2", 38.0, 270.0))
+    radar.clock.advance(seconds=20)  # dead-reckoned to -2,900 m
+    radar.cycle()
+    deviations = {e["payload"]["track"] for e in _entries(radar, "coalition", "track.deviation")}
+    assert deviations == {"C1", "C2"}

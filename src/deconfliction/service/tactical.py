@@ -30,7 +30,13 @@ from deconfliction.officers import Officer
 from deconfliction.service.hotline import SERVICE_ACTOR, announce
 from deconfliction.service.ports import StoredEncounter, UnitOfWork
 from deconfliction.service.recorder import Recorder
-from deconfliction.strategic.detect import VolumeRef, decide, prepare_many
+from deconfliction.strategic.detect import (
+    MAX_ALTITUDE_M,
+    MIN_ALTITUDE_M,
+    VolumeRef,
+    decide,
+    prepare_many,
+)
 from deconfliction.strategic.notice import Activity, Notice
 from deconfliction.tactical import Encounter, EncounterTracker, Snapshot, TrackReport, TrackTable
 from deconfliction.tactical.detect import detect
@@ -200,6 +206,14 @@ def _conformance(
     ]
     if not tracks:
         return {}
+    # a dead-reckoned altitude beyond what any volume may span is in no notice (and would not
+    # pass a volume's validation): such a track is outside without asking
+    beyond = {t for t, _, w in tracks if not MIN_ALTITUDE_M < w["altitude_m"] < MAX_ALTITUDE_M}  # type: ignore[operator]
+    tracks = [x for x in tracks if x[0] not in beyond]
+    found: dict[str, list[VolumeRef]] = {}
+    outside: dict[str, tuple[bool, list[VolumeRef]]] = {t: (False, []) for t in beyond}
+    if not tracks:
+        return outside
     probes = [
         Notice(
             t,
@@ -221,10 +235,9 @@ def _conformance(
     with uow.read_only() as tx:
         near = tx.notices.near(items, INSIDE)
     inside = decide(items, near.stored, near.i, near.j, INSIDE)
-    found: dict[str, list[VolumeRef]] = {}
     for c in inside:
         found.setdefault(c.a.notice, []).append(c.b)
-    return {
+    return outside | {
         t: (
             any(v.party == party for v in found.get(t, [])),
             [v for v in found.get(t, []) if v.party != party],
