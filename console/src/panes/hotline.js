@@ -164,13 +164,17 @@ export function hotlinePane(element, { state, api, noticeMap, drawing, tabs, ala
     tick();
   }
 
-  /** An UNABLE reason being typed survives a re-render of its card. */
+  /** An UNABLE reason being typed, and what was said about it, survive a re-render of its card
+   * (a receipt or an escalation arriving on the feed re-renders it). */
   function keepReason(from, to) {
     const before = from.querySelector(".unable-form");
     const after = to.querySelector(".unable-form");
     if (!before || !after || before.hidden) return;
     after.hidden = false;
     after.reason.value = before.reason.value;
+    const said = from.querySelector(".error")?.textContent;
+    const error = to.querySelector(".error");
+    if (said && error && !error.textContent) error.textContent = said;
   }
 
   function messageCard(m) {
