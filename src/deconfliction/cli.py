@@ -481,7 +481,7 @@ def demo(
             engine.dispose()
         url = f"http://{host}:{port}"
         say = partial(err.print, highlight=False, soft_wrap=True)
-        say(f"[bold]deconfliction demo[/] at {url}  (API docs: {url}/docs)")
+        say(f"[bold]deconfliction demo[/] at {url}  (the console; API docs: {url}/docs)")
         say(f"{made.notices} notices filed, {made.conflicts} conflicts between the parties")
         for party, (officer, token) in made.officers.items():
             say(f"  {party:10s} officer {officer.id}: {token}")
