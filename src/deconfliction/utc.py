@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
+@lru_cache(maxsize=4096)  # a busy cell's conflicts share a few instants: spelled once each
 def rfc3339(t: datetime) -> str:
     """An aware instant in UTC, as RFC 3339 with ``Z``.
 

@@ -128,7 +128,8 @@ def entry_after(
         prev=prev,
         hash="",
     )
-    return replace(draft, hash=entry_hash(draft))
+    # the payload was just checked: hash without checking it again (one walk fewer per entry)
+    return replace(draft, hash=hashlib.sha256(canonical(_body(draft))).hexdigest())
 
 
 def body_bytes(entry: Entry) -> bytes:
@@ -257,28 +258,68 @@ def _checked(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json_value(value: Any, path: str) -> Any:
-    """A copy of ``value`` made of JSON's types only, or a ValueError naming ``path``."""
-    if value is None or isinstance(value, bool | str):
+    """A copy of ``value`` made of JSON's types only, or a ValueError naming ``path``.
+
+    A busy cell's filing records hundreds of conflicts in one payload, so the copy is made by a
+    walk that builds no paths; only a value it does not take is walked again to be named."""
+    try:
+        return _plain_json(value)
+    except _NotPlain:
+        return _named_json(value, path)
+
+
+class _NotPlain(Exception):
+    """A value the quick walk does not take: the named walk decides and says where."""
+
+
+def _plain_json(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
         return value
+    if kind is float:
+        if math.isfinite(value):
+            return value
+        raise _NotPlain
+    if kind is int:
+        if -MAX_INT <= value <= MAX_INT:
+            return value
+        raise _NotPlain
+    if kind is dict:
+        out = {k: _plain_json(v) for k, v in value.items()}
+        if all(type(k) is str for k in out):
+            return out
+        raise _NotPlain
+    if kind is list or kind is tuple:
+        return [_plain_json(v) for v in value]
+    raise _NotPlain
+
+
+def _named_json(value: Any, path: str) -> Any:
+    """The checking copy that names what it refuses; subclasses of str, int and float (an enum,
+    numpy's float64) become the plain type, which every JSON writer takes alike."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
     if isinstance(value, int):
         if abs(value) > MAX_INT:
             raise ValueError(f"{path}: integer {value} is beyond ±(2**53 - 1), not exact in JSON")
-        return value
+        return int(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"{path}: {value} is not a finite number, which JSON cannot carry")
-        return value
+        return float(value)
     if isinstance(value, list | tuple):
-        return [_json_value(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [_named_json(v, f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {_key(k, path): _json_value(v, f"{path}.{k}") for k, v in value.items()}
+        return {_key(k, path): _named_json(v, f"{path}.{k}") for k, v in value.items()}
     raise ValueError(f"{path}: {type(value).__name__} is not a JSON type")
 
 
 def _key(key: Any, path: str) -> str:
     if not isinstance(key, str):
         raise ValueError(f"{path}: key {key!r} is not a string")
-    return key
+    return str.__str__(key)
 
 
 def _keys(doc: Mapping[str, Any], expected: frozenset[str]) -> None:

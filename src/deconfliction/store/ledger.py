@@ -7,18 +7,19 @@ with its ``entry_audience`` rows: entries it may read in full, the others as stu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from deconfliction import signing
 from deconfliction.ledger import Entry, Stub
 from deconfliction.service.ports import LedgerRepository
+from deconfliction.store.bulk import insert_rows
 from deconfliction.store.tables import entry_audience, ledger_entry, ledger_head, service_key
 
 _e = ledger_entry.c
@@ -40,8 +41,8 @@ def _entry(row: sa.Row[Any]) -> Entry:
         at=row.at,
         actor=row.actor,
         kind=row.kind,
-        payload=json.loads(row.payload),
-        audience=tuple(json.loads(row.audience)),
+        payload=orjson.loads(row.payload),
+        audience=tuple(orjson.loads(row.audience)),
         prev=row.prev,
         hash=row.hash,
         countersig=row.countersig,
@@ -57,26 +58,26 @@ class SqlLedgerRepository(LedgerRepository):
             return
         pem = self.conn.execute(sa.select(service_key.c.private_key)).scalar_one_or_none()
         key = None if pem is None else _private(bytes(pem))
-        self.conn.execute(
-            ledger_entry.insert(),
-            [
-                {
-                    "seq": e.seq,
-                    "at": e.at,
-                    "actor": e.actor,
-                    "kind": e.kind,
-                    "payload": json.dumps(e.payload, separators=(",", ":"), ensure_ascii=False),
-                    "audience": json.dumps(list(e.audience)),
-                    "prev": e.prev,
-                    "hash": e.hash,
-                    "countersig": None if key is None else signing.sign(key, e.hash.encode()),
-                }
-                for e in entries
-            ],
+        rows = (
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "actor": e.actor,
+                "kind": e.kind,
+                "payload": orjson.dumps(e.payload).decode(),
+                "audience": orjson.dumps(e.audience).decode(),
+                "prev": e.prev,
+                "hash": e.hash,
+                "countersig": None if key is None else signing.sign(key, e.hash.encode()),
+            }
+            for e in entries
         )
-        readers = [{"party_id": p, "seq": e.seq} for e in entries for p in e.audience]
-        if readers:
-            self.conn.execute(entry_audience.insert(), readers)
+        insert_rows(self.conn, ledger_entry, rows)
+        insert_rows(
+            self.conn,
+            entry_audience,
+            ({"party_id": p, "seq": e.seq} for e in entries for p in e.audience),
+        )
         last = entries[-1]
         self.conn.execute(
             ledger_head.update().where(ledger_head.c.id == 1).values(seq=last.seq, hash=last.hash)

@@ -1,15 +1,15 @@
 """The repositories over SQL: domain types in, rows out, and back.
 
-Writes go out as ``executemany`` in batches of :data:`BATCH` rows, so that filing one notice is a
-handful of statements and importing a million volumes stays in memory bounds.
+Writes go out through :func:`deconfliction.store.bulk.insert_rows`, as ``executemany`` in bounded
+batches, so that filing one notice is a handful of statements and importing a million volumes
+stays in memory bounds.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from deconfliction.service.ports import (
     StoredNotice,
 )
 from deconfliction.store import candidates
+from deconfliction.store.bulk import insert_rows
 from deconfliction.store.tables import (
     agreement,
     conflict,
@@ -44,16 +45,7 @@ from deconfliction.strategic.detect import Conflict, Prepared, VolumeRef, extent
 from deconfliction.strategic.notice import Activity, Notice
 from deconfliction.types import IntArray
 
-BATCH = 20_000
-"""Rows per ``executemany``."""
-
 Row = dict[str, Any]
-
-
-def batched(rows: Iterable[Row], size: int = BATCH) -> Iterator[list[Row]]:
-    it = iter(rows)
-    while batch := list(islice(it, size)):
-        yield batch
 
 
 def outline_json(outline: Outline) -> str:
@@ -79,7 +71,6 @@ def outline_from_json(text: str) -> Outline:
     return Polygon(tuple((float(lon), float(lat)) for lon, lat in doc["polygon"]))
 
 
-INSERT_NOTICE, INSERT_VOLUME, INSERT_CELL = (t.insert() for t in (notice, volume, volume_cell))
 LAST_IDS = sa.select(
     sa.select(sa.func.coalesce(sa.func.max(notice.c.id), 0)).scalar_subquery(),
     sa.select(sa.func.coalesce(sa.func.max(volume.c.id), 0)).scalar_subquery(),
@@ -183,16 +174,19 @@ class SqlNoticeRepository(NoticeRepository):
         reg_keys, reg_owner = cells.register(extents(items))
         total = len(notices) + len(items) + len(reg_keys)
         done = 0
-        for insert, rows in (
-            (INSERT_NOTICE, _notice_rows(notices, notice_base, filed_at, late, by, first)),
-            (INSERT_VOLUME, _volume_rows(notices, items, notice_base, volume_base)),
-            (INSERT_CELL, _cell_rows(items, ids, reg_keys, reg_owner)),
+
+        def stored(count: int) -> None:
+            nonlocal done
+            done += count
+            if progress is not None:
+                progress("store", done, total)
+
+        for table, rows in (
+            (notice, _notice_rows(notices, notice_base, filed_at, late, by, first)),
+            (volume, _volume_rows(notices, items, notice_base, volume_base)),
+            (volume_cell, _cell_rows(items, ids, reg_keys, reg_owner)),
         ):
-            for batch in batched(rows):
-                self.conn.execute(insert, batch)
-                done += len(batch)
-                if progress is not None:
-                    progress("store", done, total)
+            insert_rows(self.conn, table, rows, on_batch=stored)
         self._add_levels(cells.levels_in(reg_keys))
         return notice_base + np.arange(len(notices), dtype=np.int64), ids
 
@@ -403,8 +397,7 @@ class SqlConflictRepository(ConflictRepository):
             }
             for k, f in enumerate(found)
         )
-        for batch in batched(rows):
-            self.conn.execute(conflict.insert(), batch)
+        insert_rows(self.conn, conflict, rows)
         return first + np.arange(len(found), dtype=np.int64)
 
     def list(self) -> list[Conflict]:

@@ -1,0 +1,87 @@
+"""Bulk inserts straight to the database driver.
+
+SQLAlchemy's ``executemany`` processes every parameter of every row in Python (the compiled
+statement's parameter lists, then each column type's bind processor): for the small rows of a
+busy cell's filing, a hundred conflict rows and their ledger audience, that cost more than the
+database's own work (measured with py-spy on ``benchmarks/api.py --scenario busy``: about a
+fifth of a filing). Here each column's bind processor still runs, so values are stored exactly
+as through SQLAlchemy, but once per distinct value (a batch's rows share their times), and the
+rows go to the driver's ``executemany`` as tuples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import lru_cache
+from itertools import chain, islice
+from typing import Any
+
+import sqlalchemy as sa
+
+BATCH = 20_000
+"""Rows per ``executemany``: bounds memory on imports of millions of rows."""
+
+Processor = Callable[[Any], Any]
+
+
+def insert_rows(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Iterable[dict[str, Any]],
+    *,
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Insert ``rows`` (dicts with the same keys, columns of ``table``), telling ``on_batch`` the
+    size of each batch sent; the number inserted."""
+    it = iter(rows)
+    first = next(it, None)
+    if first is None:
+        return 0
+    columns = tuple(first)
+    sql, processors = _statement(table, columns, conn.dialect)
+    convert = [None if p is None else _memo(p) for p in processors]
+    done = 0
+    for batch in _batches(chain([first], it)):
+        params = [
+            tuple(row[c] if f is None else f(row[c]) for c, f in zip(columns, convert, strict=True))
+            for row in batch
+        ]
+        conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+        done += len(batch)
+        if on_batch is not None:
+            on_batch(len(batch))
+    return done
+
+
+def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    while batch := list(islice(rows, BATCH)):
+        yield batch
+
+
+@lru_cache(maxsize=256)
+def _statement(
+    table: sa.Table, columns: Sequence[str], dialect: sa.Dialect
+) -> tuple[str, list[Processor | None]]:
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    names = ", ".join(quote(c) for c in columns)
+    marks = ", ".join(mark for _ in columns)
+    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
+    processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    return sql, processors
+
+
+def _memo(process: Processor) -> Processor:
+    """``process``, remembered per value: most of a batch's times are the same few instants."""
+    seen: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            out = seen[value] = process(value)
+            return out
+        except TypeError:  # unhashable
+            return process(value)
+
+    return convert
