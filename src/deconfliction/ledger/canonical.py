@@ -47,7 +47,7 @@ def _ready(value: Any) -> Any:
             raise _Slow
         return value
     if isinstance(value, dict):
-        if not all(k.isascii() for k in value):
+        if not "".join(value).isascii():  # keys are strings: checked before
             raise _Slow
         return {k: _ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

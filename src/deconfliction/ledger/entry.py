@@ -285,10 +285,11 @@ def _plain_json(value: Any) -> Any:
             return value
         raise _NotPlain
     if kind is dict:
-        out = {k: _plain_json(v) for k, v in value.items()}
-        if all(type(k) is str for k in out):
-            return out
-        raise _NotPlain
+        try:
+            "".join(value)  # refuses a key that is not a string, at C speed
+        except TypeError:
+            raise _NotPlain from None
+        return {k: _plain_json(v) for k, v in value.items()}
     if kind is list or kind is tuple:
         return [_plain_json(v) for v in value]
     raise _NotPlain

@@ -272,9 +272,13 @@ def decide(
 
 
 def _utc_many(epoch_s: FloatArray) -> list[datetime]:
-    """Epoch seconds to aware UTC datetimes, to the microsecond, in one array conversion."""
-    micros = np.round(epoch_s * 1e6).astype("datetime64[us]")
-    return [t.replace(tzinfo=UTC) for t in micros.astype(object)]
+    """Epoch seconds to aware UTC datetimes, to the microsecond, in one array conversion; each
+    distinct instant made once (a busy cell's conflicts share a few)."""
+    distinct, back = np.unique(
+        np.round(epoch_s * 1e6).astype("datetime64[us]"), return_inverse=True
+    )
+    made = [t.replace(tzinfo=UTC) for t in distinct.astype(object)]
+    return [made[k] for k in back.tolist()]
 
 
 def _horizontal(

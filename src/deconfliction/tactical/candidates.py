@@ -69,14 +69,20 @@ def _candidates(
     *,
     across_parties_only: bool,
 ) -> tuple[IntArray, IntArray]:
+    from deconfliction.tactical import _kernels  # numba: imported on the first detection
+
     n = len(tracks)
     if n < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     k = slices if slices is not None else int(np.clip(round(2 + 2 * np.log10(n / 1e4)), 2, 4))
     per = cells_per_box if cells_per_box is not None else _CELLS_PER_BOX
-    test = _JointTest(tracks, minima, k, across_parties_only)
-    lo, hi = _slice_boxes(tracks, minima, k, test.reach_m, test.gap_m)
-    row, strip, home = _register(*_cells(lo[:, :3], hi[:, :3], per, k, n))
+    look = minima.lookahead_s
+    vel = tracks.velocity_mps
+    speed = float(np.sqrt(np.einsum("ij,ij->i", vel, vel).max(initial=0.0)))
+    reach_m = _horizontal_reach(minima, speed) + _MARGIN_M
+    gap_m = minima.vertical_m * (1 + 1e-9) + _MARGIN_M + _LEVEL_MPS * look
+    lo, hi = _slice_boxes(tracks, minima, k, reach_m, gap_m)
+    row, strip, home = _kernels.register(*_cells(lo[:, :3], hi[:, :3], per, k, n))
     alt0 = lo[row, 3] - lo[:, 3].min()
     alt1 = alt0 + (hi[row, 3] - lo[row, 3])
     height = float(alt1.max()) + 1.0
@@ -84,83 +90,15 @@ def _candidates(
     order = np.argsort(key)
     key, row, home = key[order], row[order], home[order]
     stop = np.searchsorted(key, key - alt0[order] + alt1[order], "right")
-    found = [test(row, home, *chunk) for chunk in _pairs_until(stop)]
-    a = np.concatenate([np.empty(0, np.int64), *(f[0] for f in found)])
-    b = np.concatenate([np.empty(0, np.int64), *(f[1] for f in found)])
-    return a, b
-
-
-class _JointTest:
-    """Which pairs of registrations are kept: once, across parties if asked, and in the slice
-    holding the first time both their distance and altitude difference are within reach."""
-
-    def __init__(self, tracks: Kinematics, minima: Tactical, slices: int, parties: bool) -> None:
-        self.n, self.slices, self.parties = len(tracks), slices, parties
-        self.look_s = minima.lookahead_s
-        pos, vel = tracks.position_m, tracks.velocity_mps
-        self.p = [np.ascontiguousarray(pos[:, i]) for i in range(3)]
-        self.v = [np.ascontiguousarray(vel[:, i]) for i in range(3)]
-        self.alt, self.vs, self.party = tracks.altitude_m, tracks.vertical_rate_mps, tracks.party
-        speed = float(np.sqrt(np.einsum("ij,ij->i", vel, vel).max(initial=0.0)))
-        self.reach_m = _horizontal_reach(minima, speed) + _MARGIN_M
-        self.gap_m = minima.vertical_m * (1 + 1e-9) + _MARGIN_M + _LEVEL_MPS * self.look_s
-
-    def __call__(
-        self, row: IntArray, home: UInt8Array, first: int, partners: IntArray, q: IntArray
-    ) -> tuple[IntArray, IntArray]:
-        """Pairs (p, q) of sorted registrations, p from ``first`` on, each ``partners`` times."""
-        keep = (np.repeat(home[first : first + partners.size], partners) | home[q]) == _ALL_HOME
-        ra = np.repeat(row[first : first + partners.size], partners)[keep]
-        rb = row[q[keep]]
-        a, b = ra % self.n, rb % self.n
-        if self.parties:
-            pa, pb = self.party[a], self.party[b]
-            keep = (pa != pb) | (pa < 0)
-            ra, a, b = ra[keep], a[keep], b[keep]
-        v_lo, v_hi = self._vertical(a, b)
-        v_lo, v_hi = np.fmax(v_lo, 0.0), np.fmin(v_hi, self.look_s)  # NaN: unknown, inside
-        keep = ~(v_lo > v_hi)
-        ra, a, b, v_lo, v_hi = ra[keep], a[keep], b[keep], v_lo[keep], v_hi[keep]
-        h_lo, h_hi = self._horizontal(a, b)
-        t = np.maximum(h_lo, v_lo)
-        t[~(t <= np.minimum(h_hi, v_hi))] = np.nan
-        slot = np.minimum(t * (self.slices / self.look_s), self.slices - 1)
-        keep = np.floor(slot) == ra // self.n  # NaN (no joint time) is never kept
-        a, b = a[keep], b[keep]
-        return np.minimum(a, b), np.maximum(a, b)
-
-    def _horizontal(self, a: IntArray, b: IntArray) -> tuple[FloatArray, FloatArray]:
-        """Times within the horizontal reach (straight ECEF distance); NaN for never."""
-        p, v = self.p, self.v
-        r = [p[i][b] - p[i][a] for i in range(3)]
-        w = [v[i][a] - v[i][b] for i in range(3)]
-        d2 = r[0] * r[0] + r[1] * r[1] + r[2] * r[2]
-        rw = r[0] * w[0] + r[1] * w[1] + r[2] * w[2]
-        w2 = w[0] * w[0] + w[1] * w[1] + w[2] * w[2]
-        c = d2 - self.reach_m * self.reach_m
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            s = np.sqrt(rw * rw - w2 * c)  # NaN: never within reach
-            lo = (rw - s) / w2
-            hi = (rw + s) / w2
-        still = w2 == 0
-        if still.any():  # keeps its distance: within reach always or never
-            lo[still] = np.where(c[still] <= 0, -np.inf, np.nan)
-            hi[still] = np.where(c[still] <= 0, np.inf, np.nan)
-        return lo, hi
-
-    def _vertical(self, a: IntArray, b: IntArray) -> tuple[FloatArray, FloatArray]:
-        """Times within the vertical gap, NaN for an unknown altitude (never cleared).
-
-        BlueSky counts |dvs| ≤ 1e-6 m/s as level (inside for ever when inside now); the gap's
-        margin (1 m + 1e-6 m/s × look-ahead) outlasts such a drift over the look-ahead, and an
-        exactly level pair divides by zero into (−∞, ∞) inside, or an empty (±∞, ±∞) outside.
-        """
-        dalt = self.alt[a] - self.alt[b]
-        dvs = self.vs[a] - self.vs[b]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            t1 = (-dalt - self.gap_m) / dvs
-            t2 = (-dalt + self.gap_m) / dvs
-        return np.minimum(t1, t2), np.maximum(t1, t2)
+    table = np.empty((n, 8))
+    table[:, 0:3] = tracks.position_m
+    table[:, 3:6] = vel
+    table[:, 6] = tracks.altitude_m
+    table[:, 7] = tracks.vertical_rate_mps
+    party = np.ascontiguousarray(tracks.party, dtype=np.int64)
+    return _kernels.joint_pairs(
+        row, home, stop, table, party, across_parties_only, reach_m, gap_m, look, k
+    )
 
 
 def _slice_boxes(
