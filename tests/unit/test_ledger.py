@@ -478,7 +478,12 @@ def test_canonical__writes_exactly_what_rfc8785_writes(value: object) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [0.1, 1e-7, 1e-4, 123.456, 1e16, 1e21, 2.0**53, -0.0, 5e-324, 1.7976931348623157e308],
+    [
+        *(0.1, 1e-7, 1e-4, 123.456, 1e16, 1e21, 2.0**53, -0.0, 5e-324, 1.7976931348623157e308),
+        # either side of where repr (and orjson) switch to an exponent
+        *(math.nextafter(1e-4, 0), math.nextafter(1e-4, 1), -1e-4, 0.00012345678901234),
+        *(math.nextafter(1e16, 0), 1234567890123456.7, -9999999999999998.0, 1e15 + 0.5),
+    ],
 )
 def test_canonical__floats_at_the_edges_of_plain_notation(value: float) -> None:
     assert canonical({"x": value}) == rfc8785.dumps({"x": value})

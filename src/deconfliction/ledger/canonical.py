@@ -37,19 +37,21 @@ def canonical(value: Any) -> bytes:
 
 
 def _ready(value: Any) -> Any:
-    if isinstance(value, float):
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
         if value.is_integer():
             if abs(value) < EXACT_INT:
                 return int(value)
             raise _Slow
-        text = repr(value)
-        if "e" in text or "n" in text:  # exponent, or nan/inf (refused before, never here)
-            raise _Slow
-        return value
-    if isinstance(value, dict):
+        if 1e-4 <= abs(value) < 1e16:  # where repr (and orjson) write no exponent
+            return value
+        raise _Slow  # an exponent, or nan/inf (refused before, never here)
+    if kind is dict:
         if not "".join(value).isascii():  # keys are strings: checked before
             raise _Slow
         return {k: _ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple:
         return [_ready(v) for v in value]
-    return value
+    raise _Slow  # a subclass (an enum, numpy's float64): rfc8785 decides

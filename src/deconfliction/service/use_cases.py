@@ -599,8 +599,10 @@ def _found(
 ) -> list[Found]:
     """Conflicts with stored volumes (decided with the stored one first) and among the new ones,
     with store ids, ordered by (volume_a, volume_b)."""
-    id_of: dict[VolumeRef, int] = {p.ref: int(k) for p, k in zip(stored, stored_ids, strict=True)}
-    id_of.update((p.ref, int(k)) for p, k in zip(new, new_ids, strict=True))
+    # keyed by identity: each conflict holds the very refs of these volumes, and hashing a
+    # VolumeRef by value twice per conflict cost more than the rest of this function
+    id_of = {id(p.ref): k for p, k in zip(stored, stored_ids.tolist(), strict=True)}
+    id_of.update((id(p.ref), k) for p, k in zip(new, new_ids.tolist(), strict=True))
     conflicts = decide(stored, new, j, i, sep) + find_conflicts(new, sep)
-    found = [Found(id_of[c.a], id_of[c.b], c) for c in conflicts]
+    found = [Found(id_of[id(c.a)], id_of[id(c.b)], c) for c in conflicts]
     return sorted(found, key=lambda f: (f.volume_a, f.volume_b))

@@ -5,8 +5,8 @@ statement's parameter lists, then each column type's bind processor): for the sm
 busy cell's filing, a hundred conflict rows and their ledger audience, that cost more than the
 database's own work (measured with py-spy on ``benchmarks/api.py --scenario busy``: about a
 fifth of a filing). Here each column's bind processor still runs, so values are stored exactly
-as through SQLAlchemy, but once per distinct value (a batch's rows share their times), and the
-rows go to the driver's ``executemany`` as tuples.
+as through SQLAlchemy, but column by column and once per distinct value (a batch's rows share
+their times), and the rows go to the driver's ``executemany`` as tuples.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import chain, islice
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,13 +40,16 @@ def insert_rows(
         return 0
     columns = tuple(first)
     sql, processors = _statement(table, columns, conn.dialect)
-    convert = [None if p is None else _memo(p) for p in processors]
+    get = itemgetter(*columns)
     done = 0
     for batch in _batches(chain([first], it)):
-        params = [
-            tuple(row[c] if f is None else f(row[c]) for c, f in zip(columns, convert, strict=True))
-            for row in batch
-        ]
+        params = list(map(get, batch)) if len(columns) > 1 else [(get(r),) for r in batch]
+        if any(processors):
+            values = list(zip(*params, strict=True))
+            for k, process in enumerate(processors):
+                if process is not None:
+                    values[k] = _processed(process, values[k])
+            params = list(zip(*values, strict=True))
         conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
         done += len(batch)
         if on_batch is not None:
@@ -56,6 +60,15 @@ def insert_rows(
 def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     while batch := list(islice(rows, BATCH)):
         yield batch
+
+
+def _processed(process: Processor, values: Sequence[Any]) -> tuple[Any, ...]:
+    """``process`` applied to a column's values, once per distinct value where they hash."""
+    try:
+        once = {v: process(v) for v in set(values)}
+    except TypeError:  # unhashable values
+        return tuple(map(process, values))
+    return tuple(map(once.__getitem__, values))
 
 
 @lru_cache(maxsize=256)
@@ -69,19 +82,3 @@ def _statement(
     sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
     processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
     return sql, processors
-
-
-def _memo(process: Processor) -> Processor:
-    """``process``, remembered per value: most of a batch's times are the same few instants."""
-    seen: dict[Any, Any] = {}
-
-    def convert(value: Any) -> Any:
-        try:
-            return seen[value]
-        except KeyError:
-            out = seen[value] = process(value)
-            return out
-        except TypeError:  # unhashable
-            return process(value)
-
-    return convert
