@@ -487,3 +487,22 @@ def test_canonical__writes_exactly_what_rfc8785_writes(value: object) -> None:
 )
 def test_canonical__floats_at_the_edges_of_plain_notation(value: float) -> None:
     assert canonical({"x": value}) == rfc8785.dumps({"x": value})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), json_values, max_size=5))
+def test_append__hashes_what_rfc8785_writes_of_the_payload_as_given(payload: dict) -> None:
+    """The one-walk path (check, copy and ready at once) and the general one hash alike, and
+    the copy says the same as what was given: an independent RFC 8785 writer is the oracle."""
+    entry = append(None, at=T0, actor="service", kind="k", payload=payload, audience=["a"])
+    body = {
+        "seq": 1,
+        "at": "2015-10-21T06:00:00.000000Z",
+        "actor": "service",
+        "kind": "k",
+        "payload": payload,
+        "audience": ["a"],
+        "prev": entry.prev,
+    }
+    assert entry.hash == hashlib.sha256(rfc8785.dumps(body)).hexdigest()
+    assert rfc8785.dumps(entry.payload) == rfc8785.dumps(payload)

@@ -7,6 +7,9 @@ and on non-integral floats that both write in plain decimal notation; an integra
 written by RFC 8785 as an integer, so it is turned into one first. Anything else (a float that
 either would write with an exponent, a key outside ASCII, whose UTF-16 order may differ) sends
 the whole value to ``rfc8785``. A property test holds the two to the same bytes.
+
+The fast path takes exact plain types only, so its success also proves a value is JSON: the
+ledger checks, copies and hashes an entry's payload in that one walk (:func:`ready`).
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ import rfc8785
 EXACT_INT = 2**53
 
 
-class _Slow(Exception):
-    """The value has a part orjson would spell differently."""
+class NotPlain(Exception):
+    """The value has a part orjson would spell differently, or that is not plain JSON."""
 
 
 def canonical(value: Any) -> bytes:
@@ -30,28 +33,50 @@ def canonical(value: Any) -> bytes:
     b'{"a":[0.5,"x",null,true],"b":1}'
     """
     try:
-        ready = _ready(value)
-    except _Slow:
+        return dumps_ready(ready(value))
+    except NotPlain:
         return rfc8785.dumps(value)
-    return orjson.dumps(ready, option=orjson.OPT_SORT_KEYS)
+
+
+def ready(value: Any) -> Any:
+    """A deep copy of a value made of plain JSON only, that orjson writes as RFC 8785 does:
+    exactly str, bool, None, int within ±(2**53 − 1), finite float (an integral one becomes an
+    int), list, and dict with ASCII string keys. Anything else (a tuple, a subclass, NaN, a key
+    outside ASCII, a float orjson would write with an exponent) raises :class:`NotPlain`.
+    Success proves the value is JSON, so one walk both checks and copies it."""
+    return _ready(value)
+
+
+def dumps_ready(value: Any) -> bytes:
+    """The RFC 8785 bytes of what :func:`ready` made (dicts of it may hold str, int and lists of
+    str as well: orjson writes those as RFC 8785 does)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
 def _ready(value: Any) -> Any:
     kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
+    if kind is str or kind is bool or value is None:
         return value
+    if kind is int:
+        if -EXACT_INT < value < EXACT_INT:
+            return value
+        raise NotPlain
     if kind is float:
         if value.is_integer():
             if abs(value) < EXACT_INT:
                 return int(value)
-            raise _Slow
+            raise NotPlain
         if 1e-4 <= abs(value) < 1e16:  # where repr (and orjson) write no exponent
             return value
-        raise _Slow  # an exponent, or nan/inf (refused before, never here)
+        raise NotPlain  # an exponent, or nan/inf
     if kind is dict:
-        if not "".join(value).isascii():  # keys are strings: checked before
-            raise _Slow
+        try:
+            ascii_keys = "".join(value).isascii()
+        except TypeError:  # a key that is not a string
+            raise NotPlain from None
+        if not ascii_keys:
+            raise NotPlain
         return {k: _ready(v) for k, v in value.items()}
-    if kind is list or kind is tuple:
+    if kind is list:
         return [_ready(v) for v in value]
-    raise _Slow  # a subclass (an enum, numpy's float64): rfc8785 decides
+    raise NotPlain  # a tuple, a subclass (an enum, numpy's float64), anything else

@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 
 from deconfliction.errors import LedgerError
-from deconfliction.ledger.canonical import canonical
+from deconfliction.ledger.canonical import NotPlain, canonical, dumps_ready, ready
 
 GENESIS = "0" * 64
 """The ``prev`` of entry 1: there is no entry before it."""
@@ -118,18 +118,26 @@ def entry_after(
     for name, text in (("actor", actor), ("kind", kind)):
         if not isinstance(text, str) or not text:
             raise ValueError(f"{name} must be a non-empty string, not {text!r}")
+    # The payload is copied, so that no later change to the caller's dict can change what was
+    # hashed. A payload of plain JSON types (all the service records) is checked and copied by
+    # the walk that readies it for its canonical bytes; anything else goes through the copy
+    # that names a bad value, then the general canonicaliser.
+    try:
+        copy, fast = ready(dict(payload)), True
+    except NotPlain:
+        copy, fast = _json_value(dict(payload), "payload"), False
     draft = Entry(
         seq=seq + 1,
         at=_utc(at),
         actor=actor,
         kind=kind,
-        payload=_json_value(dict(payload), "payload"),
+        payload=copy,
         audience=tuple(sorted(set(audience))),
         prev=prev,
         hash="",
     )
-    # the payload was just checked: hash without checking it again (one walk fewer per entry)
-    return replace(draft, hash=hashlib.sha256(canonical(_body(draft))).hexdigest())
+    data = dumps_ready(_body(draft)) if fast else canonical(_body(draft))
+    return replace(draft, hash=hashlib.sha256(data).hexdigest())
 
 
 def body_bytes(entry: Entry) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 from deconfliction import signing
@@ -605,4 +606,4 @@ def _found(
     id_of.update((id(p.ref), k) for p, k in zip(new, new_ids.tolist(), strict=True))
     conflicts = decide(stored, new, j, i, sep) + find_conflicts(new, sep)
     found = [Found(id_of[id(c.a)], id_of[id(c.b)], c) for c in conflicts]
-    return sorted(found, key=lambda f: (f.volume_a, f.volume_b))
+    return sorted(found, key=attrgetter("volume_a", "volume_b"))
