@@ -28,22 +28,27 @@ Processor = Callable[[Any], Any]
 def insert_rows(
     conn: sa.Connection,
     table: sa.Table,
-    rows: Iterable[dict[str, Any]],
+    rows: Iterable[Any],
     *,
+    columns: Sequence[str] | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> int:
-    """Insert ``rows`` (dicts with the same keys, columns of ``table``), telling ``on_batch`` the
-    size of each batch sent; the number inserted."""
+    """Insert ``rows`` into ``table``, telling ``on_batch`` the size of each batch sent; the
+    number inserted. Rows are dicts with the same keys (column names), or, with ``columns``,
+    tuples in that order (for the many small rows of a hot path: no dict to build and read)."""
     it = iter(rows)
     first = next(it, None)
     if first is None:
         return 0
-    columns = tuple(first)
-    sql, processors = _statement(table, columns, conn.dialect)
-    get = itemgetter(*columns)
+    names = tuple(first) if columns is None else tuple(columns)
+    sql, processors = _statement(table, names, conn.dialect)
+    get = None if columns is not None else itemgetter(*names)
     done = 0
     for batch in _batches(chain([first], it)):
-        params = list(map(get, batch)) if len(columns) > 1 else [(get(r),) for r in batch]
+        if get is None:
+            params = batch
+        else:
+            params = list(map(get, batch)) if len(names) > 1 else [(get(r),) for r in batch]
         if any(processors):
             values = list(zip(*params, strict=True))
             for k, process in enumerate(processors):
@@ -57,7 +62,7 @@ def insert_rows(
     return done
 
 
-def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+def _batches(rows: Iterator[Any]) -> Iterator[list[Any]]:
     while batch := list(islice(rows, BATCH)):
         yield batch
 

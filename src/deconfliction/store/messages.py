@@ -29,6 +29,19 @@ def _message(row: sa.Row[Any]) -> StoredMessage:
     return StoredMessage(*row)
 
 
+# built once: a filing asks it for each of its messages, and building it cost more than running it
+ROSTER = (
+    sa.select(officer.c.level)
+    .distinct()
+    .where(
+        officer.c.party_id == sa.bindparam("party"),
+        officer.c.revoked_at.is_(None),
+        officer.c.role != Role.OBSERVER.value,
+    )
+    .order_by(officer.c.level)
+)
+
+
 class SqlMessageRepository(MessageRepository):
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
@@ -87,17 +100,7 @@ class SqlMessageRepository(MessageRepository):
         return message.c.deadline.type.process_result_value(first, self.conn.dialect)
 
     def roster(self, party: str) -> list[int]:
-        query = (
-            sa.select(officer.c.level)
-            .distinct()
-            .where(
-                officer.c.party_id == party,
-                officer.c.revoked_at.is_(None),
-                officer.c.role != Role.OBSERVER.value,
-            )
-            .order_by(officer.c.level)
-        )
-        return list(self.conn.execute(query).scalars())
+        return list(self.conn.execute(ROSTER, {"party": party}).scalars())
 
     def suspended_by(self, parties: tuple[str, str], channel: str) -> str | None:
         a, b = sorted(parties)

@@ -377,6 +377,19 @@ NEXT_CONFLICT = sa.select(sa.func.coalesce(sa.func.max(conflict.c.id), 0) + 1)
 """Conflict ids are allocated under the ledger lock too, so they follow the order found."""
 
 
+CONFLICT_COLUMNS = (
+    "id",
+    "volume_a",
+    "volume_b",
+    "start_at",
+    "end_at",
+    "horizontal_m",
+    "vertical_m",
+    "time_gap_s",
+    "found_at",
+)
+
+
 class SqlConflictRepository(ConflictRepository):
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
@@ -384,20 +397,21 @@ class SqlConflictRepository(ConflictRepository):
     def add(self, found: Sequence[Found], *, found_at: datetime) -> IntArray:
         first = self.conn.execute(NEXT_CONFLICT).scalar_one()
         rows = (
-            {
-                "id": first + k,
-                "volume_a": f.volume_a,
-                "volume_b": f.volume_b,
-                "start_at": f.conflict.start,
-                "end_at": f.conflict.end,
-                "horizontal_m": f.conflict.horizontal_m,
-                "vertical_m": f.conflict.vertical_m,
-                "time_gap_s": f.conflict.time_gap_s,
-                "found_at": found_at,
-            }
+            (
+                first + k,
+                f.volume_a,
+                f.volume_b,
+                c.start,
+                c.end,
+                c.horizontal_m,
+                c.vertical_m,
+                c.time_gap_s,
+                found_at,
+            )
             for k, f in enumerate(found)
+            for c in (f.conflict,)
         )
-        insert_rows(self.conn, conflict, rows)
+        insert_rows(self.conn, conflict, rows, columns=CONFLICT_COLUMNS)
         return first + np.arange(len(found), dtype=np.int64)
 
     def list(self) -> list[Conflict]:
