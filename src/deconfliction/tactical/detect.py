@@ -28,6 +28,10 @@ poles, and straight-line motion in that plane for the look-ahead.
 
 Candidates: see :mod:`deconfliction.tactical.candidates` (space-time boxes in a grid, then a
 joint time test); memory grows with tracks and candidate pairs, never with tracks².
+
+The rule is one compiled function of a pair (:mod:`deconfliction.tactical._kernels`), which
+:func:`decide` runs after projecting each candidate pair and :func:`closest_approach` runs on
+relative states as given: one implementation, a loop rather than a dozen array passes.
 """
 
 from __future__ import annotations
@@ -44,8 +48,6 @@ from deconfliction.types import BoolArray, FloatArray, IntArray
 __all__ = ["Encounters", "Kinematics", "candidate_pairs", "closest_approach", "decide", "detect"]
 
 _B2_OVER_A2 = (1 - WGS84_F) ** 2
-_LEVEL_MPS = 1e-6  # BlueSky's threshold: smaller vertical-rate differences count as level
-_UNKNOWN_ALT_M = np.inf
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,33 +111,29 @@ def detect(
 
 
 def decide(tracks: Kinematics, a: IntArray, b: IntArray, minima: Tactical) -> Encounters:
-    """Apply the rule to candidate pairs (a, b) and keep those in conflict, sorted by (a, b)."""
-    r, w = _relative(tracks, a, b)
-    tcpa, dcpa, tin, los, hit = closest_approach(
-        r,
-        w,
-        tracks.altitude_m[a] - tracks.altitude_m[b],
-        tracks.vertical_rate_mps[a] - tracks.vertical_rate_mps[b],
-        minima,
-    )
-    lo, hi = np.minimum(a, b)[hit], np.maximum(a, b)[hit]
-    order = np.lexsort((hi, lo))
+    """Apply the rule to candidate pairs (a, b) and keep those in conflict, sorted by (a, b).
+
+    Each pair's relative state is projected on the plane normal to the ellipsoid at its midpoint
+    (module docstring), then decided by the same compiled rule as :func:`closest_approach`.
+    """
+    from deconfliction.tactical import _kernels  # numba: imported on the first detection
+
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    order = np.argsort(np.minimum(a, b) * len(tracks) + np.maximum(a, b))  # sorted in, sorted out
     return Encounters(
-        lo[order], hi[order], tcpa[hit][order], dcpa[hit][order], tin[hit][order], los[hit][order]
+        *_kernels.decide(
+            np.ascontiguousarray(tracks.position_m, dtype=np.float64),
+            np.ascontiguousarray(tracks.velocity_mps, dtype=np.float64),
+            np.ascontiguousarray(tracks.altitude_m, dtype=np.float64),
+            np.ascontiguousarray(tracks.vertical_rate_mps, dtype=np.float64),
+            a[order],
+            b[order],
+            1 / _B2_OVER_A2,  # the ellipsoid's normal at (x, y, z) ∝ (x/a², y/a², z/b²)
+            minima.horizontal_m,
+            minima.vertical_m,
+            minima.lookahead_s,
+        )
     )
-
-
-def _relative(tracks: Kinematics, a: IntArray, b: IntArray) -> tuple[FloatArray, FloatArray]:
-    """Relative position (b − a) and velocity (a − b) in the tangent plane at each midpoint."""
-    pa, pb = tracks.position_m[a], tracks.position_m[b]
-    r = pb - pa
-    w = tracks.velocity_mps[a] - tracks.velocity_mps[b]
-    m = pa + pb
-    m[:, 2] *= 1 / _B2_OVER_A2  # the ellipsoid's normal at (x, y, z) ∝ (x/a², y/a², z/b²)
-    m /= np.sqrt(np.einsum("ij,ij->i", m, m))[:, None]
-    r -= np.einsum("ij,ij->i", r, m)[:, None] * m
-    w -= np.einsum("ij,ij->i", w, m)[:, None] * m
-    return r, w
 
 
 def closest_approach(
@@ -151,36 +149,13 @@ def closest_approach(
     >>> closest_approach(r, w, np.array([0.0]), np.array([0.0]), Tactical())
     (array([100.]), array([0.]), array([7.4]), array([False]), array([ True]))
     """
-    big_r, big_h, look = minima.horizontal_m, minima.vertical_m, minima.lookahead_s
-    d2 = np.einsum("ij,ij->i", r, r)
-    rw = np.einsum("ij,ij->i", r, w)
-    w2 = np.einsum("ij,ij->i", w, w)
-    los_h = d2 < big_r * big_r
-    moving = w2 > 0
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        tcpa = np.where(moving, rw / w2, 0.0)
-        cpa2 = np.maximum(d2 - rw * tcpa, 0.0)
-        dt = np.where(moving, np.sqrt(np.maximum(big_r * big_r - cpa2, 0.0) / w2), np.inf)
-    tin_h = np.where(moving, tcpa - dt, np.where(los_h, -np.inf, np.inf))
-    tout_h = np.where(moving, tcpa + dt, np.where(los_h, np.inf, -np.inf))
-    hor = los_h | ((rw >= 0) & (tin_h <= look))
-    tin_v, tout_v, los_v = _vertical(dalt, dvs, big_h)
-    tin = np.maximum(tin_h, tin_v)
-    tout = np.minimum(tout_h, tout_v)
-    hit = hor & (tin_v <= look) & (tout_v > 0) & (tin <= look) & (tin < tout) & (tout > 0)
-    return tcpa, np.sqrt(cpa2), tin, los_h & los_v, hit
+    from deconfliction.tactical import _kernels  # numba: imported on the first detection
 
-
-def _vertical(
-    dalt: FloatArray, dvs: FloatArray, big_h: float
-) -> tuple[FloatArray, FloatArray, BoolArray]:
-    """Times in and out of the vertical minimum, and loss now; unknown altitude never clears."""
-    unknown = np.isnan(dalt)
-    los_v = (np.abs(dalt) < big_h) | unknown
-    moving = (np.abs(dvs) > _LEVEL_MPS) & ~unknown
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        hi = (dalt + big_h) / -dvs
-        lo = (dalt - big_h) / -dvs
-    tin = np.where(moving, np.maximum(0.0, np.minimum(lo, hi)), np.where(los_v, 0.0, np.inf))
-    tout = np.where(moving, np.maximum(lo, hi), np.where(los_v, np.inf, -np.inf))
-    return tin, tout, los_v
+    r, w = np.asarray(r, dtype=np.float64), np.asarray(w, dtype=np.float64)
+    d2, rw, w2 = (np.einsum("ij,ij->i", x, y) for x, y in ((r, r), (r, w), (w, w)))
+    dalt, dvs = (
+        np.ascontiguousarray(np.broadcast_to(x, d2.shape), dtype=np.float64) for x in (dalt, dvs)
+    )
+    return _kernels.rule_many(
+        d2, rw, w2, dalt, dvs, minima.horizontal_m, minima.vertical_m, minima.lookahead_s
+    )
