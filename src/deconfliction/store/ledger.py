@@ -28,6 +28,15 @@ ENTRIES = sa.select(
     _e.seq, _e.at, _e.actor, _e.kind, _e.payload, _e.audience, _e.prev, _e.hash, _e.countersig
 )
 
+# Built once, not per transaction: building a statement with its values cost a filing more than
+# running it (SQLAlchemy derives a cache key from every new statement object).
+PRIVATE_KEY = sa.select(service_key.c.private_key)
+SET_HEAD = (
+    ledger_head.update()
+    .where(ledger_head.c.id == 1)
+    .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
+)
+
 
 @lru_cache(maxsize=4)
 def _private(pem: bytes) -> Ed25519PrivateKey:
@@ -56,7 +65,7 @@ class SqlLedgerRepository(LedgerRepository):
     def add(self, entries: Sequence[Entry]) -> None:
         if not entries:
             return
-        pem = self.conn.execute(sa.select(service_key.c.private_key)).scalar_one_or_none()
+        pem = self.conn.execute(PRIVATE_KEY).scalar_one_or_none()
         key = None if pem is None else _private(bytes(pem))
         rows = (
             {
@@ -79,9 +88,7 @@ class SqlLedgerRepository(LedgerRepository):
             ({"party_id": p, "seq": e.seq} for e in entries for p in e.audience),
         )
         last = entries[-1]
-        self.conn.execute(
-            ledger_head.update().where(ledger_head.c.id == 1).values(seq=last.seq, hash=last.hash)
-        )
+        self.conn.execute(SET_HEAD, {"new_seq": last.seq, "new_hash": last.hash})
         if self.conn.dialect.name == "postgresql":  # sent at commit: wakes other processes' feeds
             self.conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
 
