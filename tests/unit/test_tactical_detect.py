@@ -18,6 +18,7 @@ from deconfliction.tactical.detect import (
     closest_approach,
     decide,
     detect,
+    warm_up,
 )
 from deconfliction.tactical.frame import ecef, ground_velocity
 
@@ -320,3 +321,12 @@ def test_detect__a_vertical_rate_difference_too_small_to_divide_by_is_level() ->
     )
     found = detect(k, MINIMA)
     assert (found.a.tolist(), found.b.tolist()) == ([0], [1])
+
+
+def test_warm_up__compiles_what_a_cycle_runs() -> None:
+    """The service calls it at start; afterwards a detection needs no compile."""
+    warm_up()
+    from deconfliction.tactical import _kernels
+
+    for kernel in (_kernels.register, _kernels.sweep, _kernels.decide):
+        assert kernel.signatures, f"{kernel.__name__} is not compiled"

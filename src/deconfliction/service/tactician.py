@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from deconfliction.agreement import Agreement
 from deconfliction.service.background import Periodic
 from deconfliction.service.ports import UnitOfWork
 from deconfliction.service.tactical import Conformance, run_cycle
+from deconfliction.tactical.detect import warm_up
 
 CYCLE_S = 1.0
 
@@ -31,7 +33,13 @@ class Tactician:
         self.holder = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._conformance: Conformance = {}
         self._thread = Periodic(self.cycle, CYCLE_S, name="tactician")
-        self.start, self.stop = self._thread.start, self._thread.stop
+        self.stop = self._thread.stop
+
+    def start(self) -> None:
+        """Start the cycle, and compile detection at once in a thread of its own (a cycle that
+        comes first waits for it): the first run after an install compiles for seconds."""
+        threading.Thread(target=warm_up, name="tactical-warm-up", daemon=True).start()
+        self._thread.start()
 
     def cycle(self) -> int:
         """Run one cycle now (if this process holds the lease); returns the entries written."""

@@ -45,7 +45,15 @@ from deconfliction.tactical.candidates import _candidates, candidate_pairs
 from deconfliction.tactical.frame import WGS84_F
 from deconfliction.types import BoolArray, FloatArray, IntArray
 
-__all__ = ["Encounters", "Kinematics", "candidate_pairs", "closest_approach", "decide", "detect"]
+__all__ = [
+    "Encounters",
+    "Kinematics",
+    "candidate_pairs",
+    "closest_approach",
+    "decide",
+    "detect",
+    "warm_up",
+]
 
 _B2_OVER_A2 = (1 - WGS84_F) ** 2
 
@@ -159,3 +167,22 @@ def closest_approach(
     return _kernels.rule_many(
         d2, rw, w2, dalt, dvs, minima.horizontal_m, minima.vertical_m, minima.lookahead_s
     )
+
+
+def warm_up() -> None:
+    """Compile the detection's loops now, or load them from numba's cache: seconds on the first
+    run after an install, ~0.1 s after. The service does it at start in a thread of its own
+    (which stalls the others for at most ~0.1 s at a time), so that its first cycle with tracks
+    is not late by the compile."""
+    from deconfliction.tactical.frame import ecef, ground_velocity
+
+    lat, lon = np.array([0.0, 0.0]), np.array([0.0, 0.1])
+    speed, track = np.array([200.0, 200.0]), np.array([90.0, 270.0])
+    tracks = Kinematics(
+        ecef(lat, lon),
+        ground_velocity(lat, lon, speed, track),
+        np.array([9000.0, 9000.0]),
+        np.zeros(2),
+        np.array([0, 1]),
+    )
+    detect(tracks)
