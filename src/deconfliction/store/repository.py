@@ -395,6 +395,8 @@ class SqlConflictRepository(ConflictRepository):
         self.conn = conn
 
     def add(self, found: Sequence[Found], *, found_at: datetime) -> IntArray:
+        if not found:  # most filings bring none: no statement at all
+            return np.empty(0, dtype=np.int64)
         first = self.conn.execute(NEXT_CONFLICT).scalar_one()
         rows = (
             (

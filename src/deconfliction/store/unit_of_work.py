@@ -32,8 +32,12 @@ from deconfliction.store.repository import (
 from deconfliction.store.tables import ledger_head
 from deconfliction.store.tracks import SqlTrackRepository
 
-LOCK_LEDGER = ledger_head.update().where(ledger_head.c.id == 1).values(seq=ledger_head.c.seq)
-HEAD = sa.select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1)
+LOCK_LEDGER = (  # takes the row lock and reads the head in one statement
+    ledger_head.update()
+    .where(ledger_head.c.id == 1)
+    .values(seq=ledger_head.c.seq)
+    .returning(ledger_head.c.seq, ledger_head.c.hash)
+)
 NOT_INITIALISED = "the database has no deconfliction schema yet: run `deconfliction init` first"
 
 
@@ -119,16 +123,16 @@ class SqlUnitOfWork(UnitOfWork):
         migrate.upgrade(self.connection)
 
     def lock_ledger(self) -> Head:
-        """Update the one row of ``ledger_head``: the row lock is held until the transaction
-        ends, then read the head. (On SQLite ``BEGIN IMMEDIATE`` already holds the write lock.)
+        """Update the one row of ``ledger_head``, reading the head back (``RETURNING``): the
+        row lock is held until the transaction ends. (On SQLite ``BEGIN IMMEDIATE`` already
+        holds the write lock.)
 
         Under CockroachDB's SERIALIZABLE the same update serializes as well.
         """
-        done = self.connection.execute(LOCK_LEDGER)
-        if done.rowcount != 1:
+        row = self.connection.execute(LOCK_LEDGER).first()
+        if row is None:
             raise NotInitialised(NOT_INITIALISED)
-        seq, hash_ = self.connection.execute(HEAD).one()
-        return Head(int(seq), hash_)
+        return Head(int(row.seq), row.hash)
 
 
 def _read_only_options(conn: sa.Connection) -> dict[str, bool]:
