@@ -17,8 +17,6 @@ only pairs within 1e-4 of a minimum may differ. Results print as a table and as 
 from __future__ import annotations
 
 import argparse
-import importlib.machinery
-import importlib.util
 import json
 import os
 import platform
@@ -26,13 +24,14 @@ import time
 import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 from deconfliction.agreement import Tactical
+from deconfliction.tactical import bluesky
 from deconfliction.tactical.detect import Kinematics, decide, detect
 from deconfliction.tactical.frame import SPHERE_M, ecef, ground_velocity
 
@@ -73,21 +72,6 @@ def kinematics(t: dict[str, np.ndarray], *, sphere: bool = False) -> Kinematics:
     return Kinematics(pos, vel, t["alt"], t["vs"], t["party"])
 
 
-def load_cstatebased() -> ModuleType | None:
-    spec = importlib.util.find_spec("bluesky")  # finds the package without running it
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    found = list(Path(spec.submodule_search_locations[0]).glob("traffic/asas/cstatebased*.so"))
-    if not found:
-        return None
-    loader = importlib.machinery.ExtensionFileLoader("cstatebased", str(found[0]))
-    module_spec = importlib.util.spec_from_file_location("cstatebased", found[0], loader=loader)
-    assert module_spec is not None
-    module = importlib.util.module_from_spec(module_spec)
-    loader.exec_module(module)
-    return module
-
-
 def best_of(fn: object, repeat: int) -> tuple[float, object]:
     times, out = [], None
     for _ in range(repeat):
@@ -117,13 +101,9 @@ def bench_ours(n: int, repeat: int) -> dict[str, object]:
 def bench_bluesky(n: int, cstatebased: ModuleType) -> dict[str, object]:
     """BlueSky checks every pair, with no party filter: compare all pairs on both sides."""
     t = traffic(n)
-    own = SimpleNamespace(**{k: t[k] for k in ("lat", "lon", "trk", "gs", "alt", "vs")})
-    own.id = [str(i) for i in range(n)]
-    limits = [np.full(n, v) for v in (MINIMA.horizontal_m, MINIMA.vertical_m, MINIMA.lookahead_s)]
     t0 = time.perf_counter()
-    out = cstatebased.detect(own, own, *limits)
+    theirs = bluesky.pairs(cstatebased, t, MINIMA)
     theirs_s = time.perf_counter() - t0
-    theirs = {(min(int(a), int(b)), max(int(a), int(b))) for a, b in out[0]}
     row: dict[str, object] = {"part": "bluesky", "tracks": n, "bluesky_ms": round(theirs_s * 1e3)}
     for name, sphere in (("wgs84", False), ("sphere", True)):
         k = kinematics(t, sphere=sphere)
@@ -159,7 +139,7 @@ def main() -> None:
     ap.add_argument("--bluesky-max", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
-    cstatebased = load_cstatebased()
+    cstatebased = bluesky.load()
     results = []
     for n in args.tracks:
         results.append(bench_ours(n, args.repeat if n <= 10_000 else 3))

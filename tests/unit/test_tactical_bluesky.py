@@ -9,46 +9,21 @@ encounter sets must then be identical, apart from pairs within 1e-4 of a minimum
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
-from pathlib import Path
-from types import ModuleType, SimpleNamespace
-
 import numpy as np
 import pytest
 
 from deconfliction.agreement import Tactical
+from deconfliction.tactical import bluesky
 from deconfliction.tactical.detect import Kinematics, decide, detect
 from deconfliction.tactical.frame import SPHERE_M, ecef, ground_velocity
 
-
-def load_cstatebased() -> ModuleType | None:
-    spec = importlib.util.find_spec("bluesky")  # finds the package without running it
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    found = list(Path(spec.submodule_search_locations[0]).glob("traffic/asas/cstatebased*.so"))
-    if not found:
-        return None
-    loader = importlib.machinery.ExtensionFileLoader("cstatebased", str(found[0]))
-    module_spec = importlib.util.spec_from_file_location("cstatebased", found[0], loader=loader)
-    assert module_spec is not None
-    module = importlib.util.module_from_spec(module_spec)
-    loader.exec_module(module)
-    return module
-
-
-CSTATEBASED = load_cstatebased()
+CSTATEBASED = bluesky.load()
 pytestmark = pytest.mark.skipif(CSTATEBASED is None, reason="bluesky-simulator not installed")
 
 
 def bluesky_pairs(t: dict[str, np.ndarray], minima: Tactical) -> set[tuple[int, int]]:
-    n = t["lat"].size
-    own = SimpleNamespace(**t, id=[str(i) for i in range(n)])
-    out = CSTATEBASED.detect(  # type: ignore[union-attr]
-        own, own, np.full(n, minima.horizontal_m), np.full(n, minima.vertical_m),
-        np.full(n, minima.lookahead_s),
-    )  # fmt: skip
-    return {(min(int(a), int(b)), max(int(a), int(b))) for a, b in out[0]}
+    assert CSTATEBASED is not None
+    return bluesky.pairs(CSTATEBASED, t, minima)
 
 
 def random_traffic(n: int, seed: int) -> dict[str, np.ndarray]:
