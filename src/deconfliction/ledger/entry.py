@@ -125,7 +125,7 @@ def entry_after(
     try:
         copy, fast = ready(dict(payload)), True
     except NotPlain:
-        copy, fast = _json_value(dict(payload), "payload"), False
+        copy, fast = _named_json(dict(payload), "payload"), False
     draft = Entry(
         seq=seq + 1,
         at=_utc(at),
@@ -268,39 +268,13 @@ def _checked(body: dict[str, Any]) -> dict[str, Any]:
 def _json_value(value: Any, path: str) -> Any:
     """A copy of ``value`` made of JSON's types only, or a ValueError naming ``path``.
 
-    A busy cell's filing records hundreds of conflicts in one payload, so the copy is made by a
-    walk that builds no paths; only a value it does not take is walked again to be named."""
+    A busy cell's filing records hundreds of conflicts in one payload, so the copy is made by
+    the quick walk of :func:`~deconfliction.ledger.canonical.ready`, which builds no paths; only
+    a value it does not take is walked again to be checked and named."""
     try:
-        return _plain_json(value)
-    except _NotPlain:
+        return ready(value)
+    except NotPlain:
         return _named_json(value, path)
-
-
-class _NotPlain(Exception):
-    """A value the quick walk does not take: the named walk decides and says where."""
-
-
-def _plain_json(value: Any) -> Any:
-    kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return value
-    if kind is float:
-        if math.isfinite(value):
-            return value
-        raise _NotPlain
-    if kind is int:
-        if -MAX_INT <= value <= MAX_INT:
-            return value
-        raise _NotPlain
-    if kind is dict:
-        try:
-            "".join(value)  # refuses a key that is not a string, at C speed
-        except TypeError:
-            raise _NotPlain from None
-        return {k: _plain_json(v) for k, v in value.items()}
-    if kind is list or kind is tuple:
-        return [_plain_json(v) for v in value]
-    raise _NotPlain
 
 
 def _named_json(value: Any, path: str) -> Any:
