@@ -10,13 +10,15 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from support import NOW
+from support import AGREEMENT_TOML, NOW, circle, notice, volume
 
+from deconfliction.agreement import loads_agreement
 from deconfliction.errors import StoreError
-from deconfliction.service import list_conflicts
+from deconfliction.service import file_notices, list_conflicts
 from deconfliction.store import SqlUnitOfWork, create_engine, upgrade
+from deconfliction.store.bulk import insert_rows
 from deconfliction.store.migrate import MIGRATIONS
-from deconfliction.store.tables import agreement, metadata
+from deconfliction.store.tables import agreement, metadata, party
 
 
 def test_migrated_schema_matches_the_tables(engine: sa.Engine) -> None:
@@ -160,3 +162,63 @@ def test_uncommitted_work_is_rolled_back(uow: SqlUnitOfWork, engine: sa.Engine) 
         uow.connection.execute(agreement.delete())
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(agreement)).scalar() == 1
+
+
+def _parties(conn: sa.Connection) -> set[str]:
+    return set(conn.execute(sa.select(party.c.id)).scalars())
+
+
+def test_held_back_writes_go_with_the_commit_in_order(
+    uow: SqlUnitOfWork, engine: sa.Engine
+) -> None:
+    with uow:
+        uow.lock_ledger()
+        uow.defer_writes()
+        insert_rows(uow.connection, party, [{"id": "ngo", "name": "NGO"}])
+        insert_rows(uow.connection, party, [{"id": "ngo2", "name": "NGO 2"}])
+        with uow.read_only() as peek:  # nothing has reached the store yet
+            assert "ngo" not in _parties(peek.connection)
+        with pytest.raises(RuntimeError, match="savepoint"):
+            uow.savepoint().__enter__()
+        uow.commit()
+    with engine.connect() as conn:
+        assert {"ngo", "ngo2"} <= _parties(conn)
+
+
+def test_a_refused_held_back_write_stores_nothing_and_leaves_the_connection_clean(
+    uow: SqlUnitOfWork, engine: sa.Engine
+) -> None:
+    with pytest.raises(StoreError, match="refused"), uow:
+        uow.defer_writes()
+        insert_rows(uow.connection, party, [{"id": "ngo", "name": "NGO"}])
+        insert_rows(uow.connection, party, [{"id": "coalition", "name": "again"}])  # taken
+        uow.commit()
+    with engine.connect() as conn:
+        assert "ngo" not in _parties(conn)
+    for _ in range(3):  # whichever pooled connection comes next works
+        with uow:
+            uow.lock_ledger()
+            insert_rows(uow.connection, party, [{"id": f"ok-{_}", "name": "fine"}])
+            uow.commit()
+
+
+def test_held_back_writes_of_an_abandoned_transaction_are_dropped(
+    uow: SqlUnitOfWork, engine: sa.Engine
+) -> None:
+    with uow:
+        uow.defer_writes()
+        insert_rows(uow.connection, party, [{"id": "ngo", "name": "NGO"}])
+    with uow:  # the same pooled connection, maybe: nothing of the last one is sent
+        uow.commit()
+    with engine.connect() as conn:
+        assert "ngo" not in _parties(conn)
+
+
+def test_on_file_finds_each_party_reference_pair_only(uow: SqlUnitOfWork) -> None:
+    far = volume(circle(lon=20.0))  # apart from the first: no conflict to record
+    notices = [notice("R-1", "coalition", volume(circle())), notice("R-2", "russia", far)]
+    file_notices(uow, notices, loads_agreement(AGREEMENT_TOML), now=NOW)
+    with uow:
+        asked = {("coalition", "R-1"), ("coalition", "R-2"), ("russia", "R-2"), ("turkey", "R-1")}
+        assert uow.notices.on_file(asked) == {("coalition", "R-1"), ("russia", "R-2")}
+        assert uow.notices.on_file(set()) == set()

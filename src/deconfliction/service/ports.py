@@ -390,6 +390,12 @@ class UnitOfWork(ABC):
     def rollback(self) -> None: ...
 
     @abstractmethod
+    def defer_writes(self) -> None:
+        """From here to the commit the store may hold writes back and send them together with
+        the commit; what the transaction reads meanwhile must not depend on them, and no
+        savepoint may follow."""
+
+    @abstractmethod
     def savepoint(self) -> AbstractContextManager[None]:
         """A nested transaction: an exception inside undoes only what was done inside."""
 

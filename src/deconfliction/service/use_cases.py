@@ -182,6 +182,10 @@ def _store(
     sep = agreement.separation
     with uow:
         head = uow.lock_ledger()
+        # everything below reads only what was committed before the lock (the stored notices,
+        # the next free ids, the roster), never what it writes itself: the writes can go to the
+        # store together with the commit
+        uow.defer_writes()
         outcome = _refuse_taken(uow, filings, raise_first=alone)
         kept = [k for k, f in enumerate(filings) if outcome[k] is None]
         notices = [n for k in kept for n in filings[k].notices]

@@ -11,6 +11,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import orjson
 import sqlalchemy as sa
@@ -19,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from deconfliction import signing
 from deconfliction.ledger import Entry, Stub
 from deconfliction.service.ports import LedgerRepository
-from deconfliction.store.bulk import insert_rows
+from deconfliction.store.bulk import insert_rows, write
 from deconfliction.store.tables import entry_audience, ledger_entry, ledger_head, service_key
 
 _e = ledger_entry.c
@@ -31,17 +32,29 @@ ENTRIES = sa.select(
 # Built once, not per transaction: building a statement with its values cost a filing more than
 # running it (SQLAlchemy derives a cache key from every new statement object).
 PRIVATE_KEY = sa.select(service_key.c.private_key)
-SET_HEAD = (
-    ledger_head.update()
-    .where(ledger_head.c.id == 1)
-    .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
-)
 
 
 @lru_cache(maxsize=4)
-def _private(pem: bytes) -> Ed25519PrivateKey:
-    """The parsed service key (parsed once per process, not once per transaction)."""
-    return signing.load_private(pem)
+def _set_head(dialect: sa.Dialect) -> str:
+    """The head's update, in the driver's own SQL (so that it can be held back to the commit)."""
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    return f"UPDATE {ledger_head.name} SET seq = {mark}, hash = {mark} WHERE id = 1"
+
+
+_SERVICE_KEYS: WeakKeyDictionary[sa.Engine, Ed25519PrivateKey] = WeakKeyDictionary()
+
+
+def _service_private(conn: sa.Connection) -> Ed25519PrivateKey | None:
+    """The service's signing key, read once per engine: ``init`` makes it once and nothing
+    replaces it, so reading it again in every transaction (under the ledger lock) bought
+    nothing. None before ``init`` made one (a store from before keys existed)."""
+    key = _SERVICE_KEYS.get(conn.engine)
+    if key is None:
+        pem = conn.execute(PRIVATE_KEY).scalar_one_or_none()
+        if pem is None:
+            return None
+        key = _SERVICE_KEYS[conn.engine] = signing.load_private(bytes(pem))
+    return key
 
 
 def _entry(row: sa.Row[Any]) -> Entry:
@@ -65,8 +78,7 @@ class SqlLedgerRepository(LedgerRepository):
     def add(self, entries: Sequence[Entry]) -> None:
         if not entries:
             return
-        pem = self.conn.execute(PRIVATE_KEY).scalar_one_or_none()
-        key = None if pem is None else _private(bytes(pem))
+        key = _service_private(self.conn)
         rows = (
             {
                 "seq": e.seq,
@@ -88,9 +100,9 @@ class SqlLedgerRepository(LedgerRepository):
             ({"party_id": p, "seq": e.seq} for e in entries for p in e.audience),
         )
         last = entries[-1]
-        self.conn.execute(SET_HEAD, {"new_seq": last.seq, "new_hash": last.hash})
+        write(self.conn, _set_head(self.conn.dialect), [(last.seq, last.hash)])
         if self.conn.dialect.name == "postgresql":  # sent at commit: wakes other processes' feeds
-            self.conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
+            write(self.conn, f"NOTIFY {NOTIFY_CHANNEL}")
 
     def since(self, after: int, *, limit: int) -> list[Entry]:
         query = ENTRIES.where(_e.seq > after).order_by(_e.seq).limit(limit)

@@ -76,7 +76,7 @@ LAST_IDS = sa.select(
     sa.select(sa.func.coalesce(sa.func.max(volume.c.id), 0)).scalar_subquery(),
 )
 NOTICES_ON_FILE = sa.select(notice.c.party_id, notice.c.ref).where(
-    notice.c.party_id == sa.bindparam("party"),
+    notice.c.party_id.in_(sa.bindparam("parties", expanding=True)),
     notice.c.ref.in_(sa.bindparam("refs", expanding=True)),
 )
 
@@ -140,14 +140,18 @@ class SqlNoticeRepository(NoticeRepository):
         return self._levels
 
     def on_file(self, keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
-        by_party: dict[str, list[str]] = {}
-        for party_id, ref in sorted(set(keys)):
-            by_party.setdefault(party_id, []).append(ref)
+        # every party and reference at once (a batch of filings from several parties is one
+        # round trip under the lock, not one per party); (party_id, ref) is indexed, and a
+        # reference of one party found under another is dropped here
+        wanted = set(keys)
+        parties = sorted({p for p, _ in wanted})
+        refs = sorted({r for _, r in wanted})
         found: set[tuple[str, str]] = set()
-        for party_id, refs in by_party.items():  # one party at a time: (party_id, ref) is indexed
-            for lo in range(0, len(refs), candidates.CHUNK):
-                params = {"party": party_id, "refs": refs[lo : lo + candidates.CHUNK]}
-                found.update(tuple(row) for row in self.conn.execute(NOTICES_ON_FILE, params))
+        for lo in range(0, len(refs), candidates.CHUNK):
+            params = {"parties": parties, "refs": refs[lo : lo + candidates.CHUNK]}
+            for party_id, ref in self.conn.execute(NOTICES_ON_FILE, params):
+                if (party_id, ref) in wanted:
+                    found.add((party_id, ref))
         return found
 
     def near(
