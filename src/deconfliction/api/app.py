@@ -102,26 +102,41 @@ class Service:
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, cache=self.cache)
 
+    def known_officer(self, token: str | None) -> Officer | None:
+        """The token's officer if it was found valid less than :data:`TOKEN_RECHECK_S` ago
+        (no I/O: the event loop asks this first and goes to a thread only when it is None)."""
+        known = self._tokens.get(token or "")
+        if known is not None and time.monotonic() - known[1] < TOKEN_RECHECK_S:
+            return known[0]
+        return None
+
     def officer(self, token: str | None) -> Officer:
         """The token's officer, looked up at most once a :data:`TOKEN_RECHECK_S` per token, so
         that a revocation takes effect within that time without a read on every request."""
+        known = self.known_officer(token)
+        if known is not None:
+            return known
         now = time.monotonic()
-        known = self._tokens.get(token or "")
-        if known is not None and now - known[1] < TOKEN_RECHECK_S:
-            return known[0]
         officer = authenticate(self.uow(), token)
         if len(self._tokens) > MAX_TOKENS:
             self._tokens.clear()
         self._tokens[token or ""] = (officer, now)
         return officer
 
+    def known_keys(self, party: str) -> list[PartyKey] | None:
+        """The party's signing keys if looked up less than :data:`TOKEN_RECHECK_S` ago (no I/O)."""
+        known = self._keys.get(party)
+        if known is not None and time.monotonic() - known[1] < TOKEN_RECHECK_S:
+            return known[0]
+        return None
+
     def party_keys(self, party: str) -> list[PartyKey]:
         """The party's signing keys, looked up at most once a :data:`TOKEN_RECHECK_S` (a new
         key is required, and a revoked one refused, within that time)."""
+        known = self.known_keys(party)
+        if known is not None:
+            return known
         now = time.monotonic()
-        known = self._keys.get(party)
-        if known is not None and now - known[1] < TOKEN_RECHECK_S:
-            return known[0]
         keys = keys_of(self.uow(), party)
         self._keys[party] = (keys, now)
         return keys
