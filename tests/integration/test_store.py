@@ -19,6 +19,7 @@ from deconfliction.store import SqlUnitOfWork, create_engine, upgrade
 from deconfliction.store.bulk import insert_rows
 from deconfliction.store.migrate import MIGRATIONS
 from deconfliction.store.tables import agreement, metadata, party
+from deconfliction.strategic.detect import prepare_many
 
 
 def test_migrated_schema_matches_the_tables(engine: sa.Engine) -> None:
@@ -222,3 +223,26 @@ def test_on_file_finds_each_party_reference_pair_only(uow: SqlUnitOfWork) -> Non
         asked = {("coalition", "R-1"), ("coalition", "R-2"), ("russia", "R-2"), ("turkey", "R-1")}
         assert uow.notices.on_file(asked) == {("coalition", "R-1"), ("russia", "R-2")}
         assert uow.notices.on_file(set()) == set()
+
+
+def test_two_additions_in_one_transaction_get_their_own_ids_while_held_back(
+    uow: SqlUnitOfWork,
+) -> None:
+    first = notice("R-1", "coalition", volume(circle()))
+    second = notice("R-2", "russia", volume(circle(lon=20.0)), volume(circle(lon=21.0)))
+    with uow:
+        uow.lock_ledger()
+        uow.defer_writes()
+        ids = [
+            uow.notices.add([n], prepare_many([n]), filed_at=NOW, late=[False])
+            for n in (first, second)
+        ]
+        uow.commit()
+    (n1, v1), (n2, v2) = ids
+    assert n2.tolist() == [n1[0] + 1]
+    assert v2.tolist() == [v1[0] + 1, v1[0] + 2]
+    with uow.read_only() as tx:
+        assert tx.notices.on_file({("coalition", "R-1"), ("russia", "R-2")}) == {
+            ("coalition", "R-1"),
+            ("russia", "R-2"),
+        }

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from deconfliction.agreement import Separation
 from deconfliction.geo.footprint import Box, Footprint
 from deconfliction.service.ports import Candidates, Progress
-from deconfliction.store.tables import index_level, notice, volume, volume_cell
+from deconfliction.store.tables import notice, volume, volume_cell
 from deconfliction.strategic import cells
 from deconfliction.strategic.detect import Prepared, VolumeRef, extents
 from deconfliction.types import BoolArray, FloatArray, IntArray
@@ -68,7 +68,6 @@ CELL_ROWS = sa.select(*_CELL_COLUMNS).where(*_FILTERS)
 SCAN_ROWS_QUERY = sa.select(*_CELL_COLUMNS).where(*_FILTERS[1:])
 CELL_ROWS_OTHER_PARTY = CELL_ROWS.where(_vc.party_id != sa.bindparam("party"))
 
-LEVELS = sa.select(index_level.c.space, index_level.c.time)
 FOOTPRINTS = (
     sa.select(
         volume.c.id,
@@ -117,11 +116,6 @@ class PreparedCache:
 
     def __len__(self) -> int:
         return len(self._items)
-
-
-def levels_in_use(conn: sa.Connection) -> set[tuple[int, int]]:
-    """The (space, time) level pairs that stored volumes are registered at."""
-    return {(int(s), int(t)) for s, t in conn.execute(LEVELS)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,10 +71,47 @@ def outline_from_json(text: str) -> Outline:
     return Polygon(tuple((float(lon), float(lat)) for lon, lat in doc["polygon"]))
 
 
-LAST_IDS = sa.select(
-    sa.select(sa.func.coalesce(sa.func.max(notice.c.id), 0)).scalar_subquery(),
-    sa.select(sa.func.coalesce(sa.func.max(volume.c.id), 0)).scalar_subquery(),
+STORE_STATE = sa.union_all(
+    sa.select(sa.literal("level"), index_level.c.space, index_level.c.time),
+    *(
+        sa.select(sa.literal(t.name), sa.func.coalesce(sa.func.max(t.c.id), 0), sa.literal(0))
+        for t in (notice, volume, conflict)
+    ),
 )
+
+
+class StoreState:
+    """What a write under the ledger lock needs of the store besides its candidates, read in
+    one statement on first use (one round trip under the lock instead of three): the index
+    levels in use and the last id of each table it adds rows to. Ids are handed out from here,
+    so two additions in one transaction follow each other even while their rows are held back
+    (:meth:`SqlUnitOfWork.defer_writes`)."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+        self._levels: set[tuple[int, int]] | None = None
+        self._last: dict[str, int] = {}
+
+    @property
+    def levels(self) -> set[tuple[int, int]]:
+        """The (space, time) level pairs in use (updated by this transaction's additions)."""
+        if self._levels is None:
+            self._levels = set()
+            for kind, a, b in self._conn.execute(STORE_STATE):
+                if kind == "level":
+                    self._levels.add((int(a), int(b)))
+                else:
+                    self._last[kind] = int(a)
+        return self._levels
+
+    def take_ids(self, table: sa.Table, count: int) -> int:
+        """The first of ``count`` new ids of ``table`` (ids are allocated under the lock)."""
+        self.levels  # noqa: B018  # loads the last ids with the levels
+        first = self._last[table.name] + 1
+        self._last[table.name] += count
+        return first
+
+
 NOTICES_ON_FILE = sa.select(notice.c.party_id, notice.c.ref).where(
     notice.c.party_id.in_(sa.bindparam("parties", expanding=True)),
     notice.c.ref.in_(sa.bindparam("refs", expanding=True)),
@@ -128,16 +165,16 @@ class SqlAgreementRepository(AgreementRepository):
 class SqlNoticeRepository(NoticeRepository):
     """Notices, their volumes and the candidate index, for one transaction."""
 
-    def __init__(self, conn: sa.Connection, cache: candidates.PreparedCache) -> None:
+    def __init__(
+        self, conn: sa.Connection, cache: candidates.PreparedCache, state: StoreState
+    ) -> None:
         self.conn = conn
         self.cache = cache
-        self._levels: set[tuple[int, int]] | None = None
+        self.state = state
 
     def levels(self) -> set[tuple[int, int]]:
         """The level pairs in use, read once per transaction (filings hold the lock)."""
-        if self._levels is None:
-            self._levels = candidates.levels_in_use(self.conn)
-        return self._levels
+        return self.state.levels
 
     def on_file(self, keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
         # every party and reference at once (a batch of filings from several parties is one
@@ -171,7 +208,8 @@ class SqlNoticeRepository(NoticeRepository):
         supersedes: int | None = None,
         progress: Progress | None = None,
     ) -> tuple[IntArray, IntArray]:
-        notice_base, volume_base = self._next_ids()
+        notice_base = self.state.take_ids(notice, len(notices))
+        volume_base = self.state.take_ids(volume, len(items))
         first = {"version": version, "supersedes": supersedes}
         by = list(filed_by) if filed_by is not None else [None] * len(notices)
         ids = volume_base + np.arange(len(items), dtype=np.int64)
@@ -257,11 +295,6 @@ class SqlNoticeRepository(NoticeRepository):
                 owner = Notice(row.ref, row.party_id, Activity(row.activity), (volume_,))
                 out[row.id] = volume_feature(owner, volume_)
         return out
-
-    def _next_ids(self) -> tuple[int, int]:
-        """The first free notice and volume ids (ids are allocated under the filing lock)."""
-        n, v = self.conn.execute(LAST_IDS).one()
-        return int(n) + 1, int(v) + 1
 
     def _add_levels(self, levels: set[tuple[int, int]]) -> None:
         """Insert the level pairs not yet in use; a pair already there is left alone."""
@@ -377,10 +410,6 @@ CONFLICTS = (
 )
 
 
-NEXT_CONFLICT = sa.select(sa.func.coalesce(sa.func.max(conflict.c.id), 0) + 1)
-"""Conflict ids are allocated under the ledger lock too, so they follow the order found."""
-
-
 CONFLICT_COLUMNS = (
     "id",
     "volume_a",
@@ -395,13 +424,14 @@ CONFLICT_COLUMNS = (
 
 
 class SqlConflictRepository(ConflictRepository):
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, state: StoreState) -> None:
         self.conn = conn
+        self.state = state  # conflict ids are allocated under the lock, in the order found
 
     def add(self, found: Sequence[Found], *, found_at: datetime) -> IntArray:
         if not found:  # most filings bring none: no statement at all
             return np.empty(0, dtype=np.int64)
-        first = self.conn.execute(NEXT_CONFLICT).scalar_one()
+        first = self.state.take_ids(conflict, len(found))
         rows = (
             (
                 first + k,

@@ -29,6 +29,7 @@ from deconfliction.store.repository import (
     SqlAgreementRepository,
     SqlConflictRepository,
     SqlNoticeRepository,
+    StoreState,
 )
 from deconfliction.store.tables import ledger_head
 from deconfliction.store.tracks import SqlTrackRepository
@@ -68,8 +69,9 @@ class SqlUnitOfWork(UnitOfWork):
             raise translate(exc) from exc
         self._conn = conn
         self.agreements = SqlAgreementRepository(conn)
-        self.notices = SqlNoticeRepository(conn, self.cache)
-        self.conflicts = SqlConflictRepository(conn)
+        state = StoreState(conn)
+        self.notices = SqlNoticeRepository(conn, self.cache, state)
+        self.conflicts = SqlConflictRepository(conn, state)
         self.officers = SqlOfficerRepository(conn)
         self.ledger = SqlLedgerRepository(conn)
         self.messages = SqlMessageRepository(conn)
