@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,16 +103,38 @@ class PreparedCache:
     def __init__(self, maxsize: int = 200_000) -> None:
         self.maxsize = maxsize
         self._items: OrderedDict[int, Prepared] = OrderedDict()  # O(1) eviction of the oldest
+        # the ``shared_with`` of each volume's notice, never changed once stored either
+        self._sharing: OrderedDict[int, tuple[str, ...] | None] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, volume_id: int) -> Prepared | None:
         return self._items.get(volume_id)
 
     def put(self, volume_id: int, prepared: Prepared) -> None:
+        self._put(self._items, volume_id, prepared)
+
+    def sharing(
+        self, volume_ids: Iterable[int]
+    ) -> tuple[dict[int, tuple[str, ...] | None], list[int]]:
+        """The parties each volume's notice is shared with (None: all) where known here, and
+        the ids not known."""
+        known: dict[int, tuple[str, ...] | None] = {}
+        missing: list[int] = []
+        for volume_id in volume_ids:
+            if volume_id in self._sharing:
+                known[volume_id] = self._sharing[volume_id]
+            else:
+                missing.append(volume_id)
+        return known, missing
+
+    def put_sharing(self, volume_id: int, shared: tuple[str, ...] | None) -> None:
+        self._put(self._sharing, volume_id, shared)
+
+    def _put(self, items: OrderedDict[int, Any], volume_id: int, value: Any) -> None:
         with self._lock:
-            self._items[volume_id] = prepared
-            while len(self._items) > self.maxsize:
-                self._items.popitem(last=False)
+            items[volume_id] = value
+            while len(items) > self.maxsize:
+                items.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._items)

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 
 from deconfliction.officers import Role
 from deconfliction.service.ports import MessageRepository, StoredMessage
+from deconfliction.store.bulk import insert_rows
+from deconfliction.store.repository import StoreState
 from deconfliction.store.tables import channel_state, message, officer
 
 _COLUMNS = (
@@ -42,9 +44,28 @@ ROSTER = (
 )
 
 
+MESSAGE_COLUMNS = (
+    "id",
+    "channel",
+    "from_party",
+    "to_party",
+    "precedence",
+    "kind",
+    "sent_by",
+    "sent_at",
+    "level",
+    "status",
+    "deadline",
+)
+
+
 class SqlMessageRepository(MessageRepository):
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, state: StoreState) -> None:
         self.conn = conn
+        # message ids are allocated under the ledger lock (every new message is written under
+        # it), so the row can be held back to the commit like the filing's other rows
+        self.state = state
+        self._rosters: dict[str, list[int]] = {}  # officers change in transactions of their own
 
     def add(
         self,
@@ -59,19 +80,22 @@ class SqlMessageRepository(MessageRepository):
         level: int,
         deadline: datetime,
     ) -> int:
-        row = {
-            "channel": channel,
-            "from_party": from_party,
-            "to_party": to_party,
-            "precedence": precedence,
-            "kind": kind,
-            "sent_by": sent_by,
-            "sent_at": sent_at,
-            "level": level,
-            "status": "sent",
-            "deadline": deadline,
-        }
-        return int(self.conn.execute(message.insert().returning(message.c.id), row).scalar_one())
+        message_id = self.state.take_ids(message, 1)
+        row = (
+            message_id,
+            channel,
+            from_party,
+            to_party,
+            precedence,
+            kind,
+            sent_by,
+            sent_at,
+            level,
+            "sent",
+            deadline,
+        )
+        insert_rows(self.conn, message, [row], columns=MESSAGE_COLUMNS)
+        return message_id
 
     def get(self, message_id: int) -> StoredMessage | None:
         row = self.conn.execute(sa.select(*_COLUMNS).where(message.c.id == message_id)).first()
@@ -100,7 +124,9 @@ class SqlMessageRepository(MessageRepository):
         return message.c.deadline.type.process_result_value(first, self.conn.dialect)
 
     def roster(self, party: str) -> list[int]:
-        return list(self.conn.execute(ROSTER, {"party": party}).scalars())
+        if party not in self._rosters:  # a filing's messages ask for each party's roster
+            self._rosters[party] = list(self.conn.execute(ROSTER, {"party": party}).scalars())
+        return list(self._rosters[party])
 
     def suspended_by(self, parties: tuple[str, str], channel: str) -> str | None:
         a, b = sorted(parties)

@@ -35,6 +35,7 @@ from deconfliction.store.tables import (
     agreement,
     conflict,
     index_level,
+    message,
     notice,
     party,
     volume,
@@ -75,7 +76,7 @@ STORE_STATE = sa.union_all(
     sa.select(sa.literal("level"), index_level.c.space, index_level.c.time),
     *(
         sa.select(sa.literal(t.name), sa.func.coalesce(sa.func.max(t.c.id), 0), sa.literal(0))
-        for t in (notice, volume, conflict)
+        for t in (notice, volume, conflict, message)
     ),
 )
 
@@ -268,14 +269,16 @@ class SqlNoticeRepository(NoticeRepository):
         return set(self.conn.execute(others).scalars())
 
     def sharing(self, ids: Collection[int]) -> dict[int, tuple[str, ...] | None]:
-        """For stored volumes, the ``shared_with`` of their notice, by volume id."""
-        out: dict[int, tuple[str, ...] | None] = {}
-        wanted = sorted(set(ids))
-        for lo in range(0, len(wanted), candidates.CHUNK):
-            params = {"ids": wanted[lo : lo + candidates.CHUNK]}
+        """For stored volumes, the ``shared_with`` of their notice, by volume id (read once
+        per process: a busy cell's filings ask about the same neighbours every time)."""
+        out, missing = self.cache.sharing(set(ids))
+        missing.sort()
+        for lo in range(0, len(missing), candidates.CHUNK):
+            params = {"ids": missing[lo : lo + candidates.CHUNK]}
             for volume_id, shared in self.conn.execute(SHARING, params):
                 parsed = json.loads(shared)
                 out[volume_id] = None if parsed is None else tuple(parsed)
+                self.cache.put_sharing(volume_id, out[volume_id])
         return out
 
     def volume_features(self, ids: Collection[int]) -> dict[int, dict[str, Any]]:

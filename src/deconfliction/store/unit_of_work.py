@@ -74,7 +74,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.conflicts = SqlConflictRepository(conn, state)
         self.officers = SqlOfficerRepository(conn)
         self.ledger = SqlLedgerRepository(conn)
-        self.messages = SqlMessageRepository(conn)
+        self.messages = SqlMessageRepository(conn, state)
         self.keys = SqlKeyRepository(conn)
         self.tracks = SqlTrackRepository(conn)
         return self
