@@ -14,6 +14,7 @@ ledger checks, copies and hashes an entry's payload in that one walk (:func:`rea
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -24,6 +25,16 @@ EXACT_INT = 2**53
 
 class NotPlain(Exception):
     """The value has a part orjson would spell differently, or that is not plain JSON."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """Part of an entry's payload that its maker already made as :func:`ready` would (and will
+    not change): the walk takes it as it is, without checking or copying it again. A busy
+    cell's filing lists hundreds of conflicts in one entry, and walking their small dicts value
+    by value cost more than anything else the filing did."""
+
+    value: Any
 
 
 def canonical(value: Any) -> bytes:
@@ -41,9 +52,10 @@ def canonical(value: Any) -> bytes:
 def ready(value: Any) -> Any:
     """A deep copy of a value made of plain JSON only, that orjson writes as RFC 8785 does:
     exactly str, bool, None, int within ±(2**53 − 1), finite float (an integral one becomes an
-    int), list, and dict with ASCII string keys. Anything else (a tuple, a subclass, NaN, a key
-    outside ASCII, a float orjson would write with an exponent) raises :class:`NotPlain`.
-    Success proves the value is JSON, so one walk both checks and copies it."""
+    int), list, and dict with ASCII string keys; a :class:`Ready` part is taken as it is.
+    Anything else (a tuple, a subclass, NaN, a key outside ASCII, a float orjson would write
+    with an exponent) raises :class:`NotPlain`. Success proves the value is JSON, so one walk
+    both checks and copies it."""
     return _ready(value)
 
 
@@ -79,4 +91,6 @@ def _ready(value: Any) -> Any:
         return {k: _ready(v) for k, v in value.items()}
     if kind is list:
         return [_ready(v) for v in value]
+    if kind is Ready:
+        return value.value
     raise NotPlain  # a tuple, a subclass (an enum, numpy's float64), anything else

@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 
 from deconfliction.errors import LedgerError
-from deconfliction.ledger.canonical import NotPlain, canonical, dumps_ready, ready
+from deconfliction.ledger.canonical import NotPlain, Ready, canonical, dumps_ready, ready
 
 GENESIS = "0" * 64
 """The ``prev`` of entry 1: there is no entry before it."""
@@ -282,6 +282,8 @@ def _named_json(value: Any, path: str) -> Any:
     numpy's float64) become the plain type, which every JSON writer takes alike."""
     if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, Ready):  # checked like the rest here: this walk names what it refuses
+        return _named_json(value.value, path)
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, int):

@@ -26,6 +26,7 @@ from deconfliction.errors import (
 from deconfliction.hotline import Kind
 from deconfliction.ingest.geojson import volume_feature
 from deconfliction.ledger import Entry
+from deconfliction.ledger.canonical import NotPlain, Ready, ready
 from deconfliction.officers import Officer
 from deconfliction.service import audience
 from deconfliction.service.hotline import announce
@@ -392,7 +393,28 @@ def _record_conflicts(
             body["b_volume"] = feature(f.volume_b, c.b)
         groups.setdefault(audience.conflict(c.a.party, c.b.party), []).append(body)
     for readers, conflicts in groups.items():
-        log.record("conflict.found", {"conflicts": conflicts}, audience=readers)
+        log.record("conflict.found", {"conflicts": _ready_conflicts(conflicts)}, audience=readers)
+
+
+_MEASURES = ("horizontal_m", "vertical_m", "time_gap_s")
+
+
+def _ready_conflicts(bodies: list[dict[str, object]]) -> Ready | list[dict[str, object]]:
+    """Conflict lines made ready for the ledger by what they are, not by walking them: the
+    strings and ints of a line are plain already (references, parties, indices, ids, times), so
+    only its three measures and any volume it carries need making ready. Fresh dicts, kept by
+    nobody else. A line the fast path cannot write (a measure with an exponent) sends the list to
+    the general walk."""
+    try:
+        for body in bodies:
+            for key in _MEASURES:
+                body[key] = ready(body[key])
+            for key in ("a_volume", "b_volume"):
+                if key in body:
+                    body[key] = ready(body[key])
+    except NotPlain:
+        return bodies
+    return Ready(bodies)
 
 
 def _announce(
