@@ -4,6 +4,7 @@ result as filing them one after the other."""
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from support import NOW, circle, notice, random_notices, volume
@@ -13,7 +14,7 @@ from deconfliction.errors import DuplicateNotice
 from deconfliction.ledger import verify
 from deconfliction.service import file_notices, list_conflicts
 from deconfliction.service.filer import Filer
-from deconfliction.service.use_cases import Filed, file_each, prepare_filing
+from deconfliction.service.use_cases import Filed, Filing, file_each, prepare_filing
 from deconfliction.service.views import events_for
 from deconfliction.store import SqlUnitOfWork
 from deconfliction.strategic.detect import find_conflicts, prepare_many
@@ -55,6 +56,29 @@ def test_a_batch_finds_what_one_by_one_finds(uow: SqlUnitOfWork, agreement: Agre
             assert isinstance(result, Filed)
             found += result.conflicts
     assert set(found) == set(expected) and len(found) == len(expected)
+
+
+def test_filings_that_arrive_while_the_lock_is_awaited_join_the_batch(
+    uow: SqlUnitOfWork, agreement: Agreement
+) -> None:
+    later = NOW + timedelta(minutes=1)
+    asked: list[bool] = []
+
+    def more() -> tuple[list[Filing], datetime]:
+        with uow.read_only() as peek:  # called under the lock, before anything is written
+            asked.append(peek.notices.on_file({("coalition", "C-1")}) == set())
+        joining = notice("R-1", "russia", volume(circle()))
+        return [prepare_filing([joining], agreement, now=later)], later
+
+    first = prepare_filing([notice("C-1", "coalition", volume(circle()))], agreement, now=NOW)
+    results = file_each(uow, [first], agreement, now=NOW, more=more)
+    assert asked == [True]
+    assert [type(r) for r in results] == [Filed, Filed]
+    joined = results[1]
+    assert isinstance(joined, Filed)
+    assert [(c.a.notice, c.b.notice) for c in joined.conflicts] == [("C-1", "R-1")]
+    assert {e.at for r in results if isinstance(r, Filed) for e in r.entries} == {later}
+    assert verify(events_for(uow, None, 0)).ok
 
 
 def test_the_filer_batches_concurrent_filings_and_loses_none(

@@ -46,10 +46,16 @@ class Periodic:
 
 def take_batch(q: queue.SimpleQueue[T], most: int) -> list[T]:
     """Wait for one item, then take whatever else is queued, up to ``most`` in all."""
-    batch = [q.get()]
-    while len(batch) < most:
+    first = q.get()
+    return [first, *take_queued(q, most - 1)]
+
+
+def take_queued(q: queue.SimpleQueue[T], most: int) -> list[T]:
+    """Whatever is queued, up to ``most``, without waiting."""
+    taken: list[T] = []
+    while len(taken) < most:
         try:
-            batch.append(q.get_nowait())
+            taken.append(q.get_nowait())
         except queue.Empty:
             break
-    return batch
+    return taken

@@ -3,7 +3,9 @@
 Each request thread validates its own notices (:func:`prepare_filing`) and queues them; one
 writer thread takes everything queued, files it with :func:`file_each` (one lock, one candidate
 query, one durable commit) and hands each thread its own result. Under load that turns N commits
-into one; alone, a filing waits for nobody. A failure of the whole transaction (the database
+into one; alone, a filing waits for nobody. Once it holds the ledger lock it takes what queued up
+meanwhile as well: with several processes on one database the lock is what everyone waits for,
+and the wait, spent batching, makes each turn under it serve more filings. A failure of the whole transaction (the database
 gone, say) is every waiting filing's failure, and nothing of it is stored.
 """
 
@@ -19,7 +21,7 @@ from typing import Any
 
 from deconfliction.agreement import Agreement
 from deconfliction.geo.readback import read_backs
-from deconfliction.service.background import take_batch
+from deconfliction.service.background import take_batch, take_queued
 from deconfliction.service.ports import UnitOfWork
 from deconfliction.service.use_cases import Filed, Filing, file_each
 
@@ -59,9 +61,20 @@ class Filer:
             self._file(batch)
 
     def _file(self, batch: list[_Request]) -> None:
+        def more() -> tuple[list[Filing], datetime]:
+            # the lock is held now: what queued up while this filer waited for it (another
+            # process's filing, say) joins this transaction rather than waiting for the next
+            extra = take_queued(self._queue, self._max_batch - len(batch))
+            batch.extend(extra)
+            return [r.filing for r in extra], self._clock()
+
         try:
             results = file_each(
-                self._uow(), [r.filing for r in batch], self._agreement(), now=self._clock()
+                self._uow(),
+                [r.filing for r in batch],
+                self._agreement(),
+                now=self._clock(),
+                more=more,
             )
         except BaseException as exc:  # the transaction failed: every filing in it failed
             for r in batch:

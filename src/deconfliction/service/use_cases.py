@@ -6,7 +6,7 @@ input) runs before the transaction begins, so bad input is refused without touch
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -161,14 +161,24 @@ def file_notices(
     return result
 
 
+More = Callable[[], tuple[Sequence[Filing], datetime]]
+"""Called once the ledger lock is held: filings that join the batch, and the time to file it at."""
+
+
 def file_each(
-    uow: UnitOfWork, filings: Sequence[Filing], agreement: Agreement, *, now: datetime
+    uow: UnitOfWork,
+    filings: Sequence[Filing],
+    agreement: Agreement,
+    *,
+    now: datetime,
+    more: More | None = None,
 ) -> list[Filed | DuplicateNotice]:
     """Group commit: store many filings in one transaction, each kept or refused on its own (a
     reference already on file, or taken by an earlier filing of the batch, refuses only that
     filing). One lock, one candidate query and one commit serve them all; the result is the same
-    as filing them one after the other in the given order."""
-    return _store(uow, filings, agreement, now=now, alone=False)
+    as filing them one after the other in the given order. ``more`` lets filings that arrived
+    while the lock was awaited join in (their results follow those of ``filings``)."""
+    return _store(uow, filings, agreement, now=now, alone=False, more=more)
 
 
 def _store(
@@ -179,10 +189,14 @@ def _store(
     now: datetime,
     alone: bool,
     progress: Progress | None = None,
+    more: More | None = None,
 ) -> list[Filed | DuplicateNotice]:
     sep = agreement.separation
     with uow:
         head = uow.lock_ledger()
+        if more is not None:
+            extra, now = more()
+            filings = [*filings, *extra]
         # everything below reads only what was committed before the lock (the stored notices,
         # the next free ids, the roster), never what it writes itself: the writes can go to the
         # store together with the commit
