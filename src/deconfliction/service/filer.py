@@ -5,8 +5,9 @@ writer thread takes everything queued, files it with :func:`file_each` (one lock
 query, one durable commit) and hands each thread its own result. Under load that turns N commits
 into one; alone, a filing waits for nobody. Once it holds the ledger lock it takes what queued up
 meanwhile as well: with several processes on one database the lock is what everyone waits for,
-and the wait, spent batching, makes each turn under it serve more filings. A failure of the whole transaction (the database
-gone, say) is every waiting filing's failure, and nothing of it is stored.
+and the wait, spent batching, makes each turn under it serve more filings. A failure of the
+whole transaction (the database gone, say) is every waiting filing's failure, and nothing of it
+is stored.
 """
 
 from __future__ import annotations
