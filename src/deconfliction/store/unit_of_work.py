@@ -7,6 +7,7 @@ database's first line of explanation, the original chained as ``__cause__``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
@@ -88,7 +89,8 @@ class SqlUnitOfWork(UnitOfWork):
         conn, self._conn, self._tx = self._conn, None, None
         try:
             if conn is not None:
-                forget_deferred(conn)
+                with contextlib.suppress(SQLAlchemyError):  # an invalidated connection has none
+                    forget_deferred(conn)
                 conn.close()  # rolls back whatever was not committed
         except SQLAlchemyError as close_exc:
             if exc is None:
