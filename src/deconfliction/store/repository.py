@@ -96,21 +96,24 @@ class StoreState:
     @property
     def levels(self) -> set[tuple[int, int]]:
         """The (space, time) level pairs in use (updated by this transaction's additions)."""
-        if self._levels is None:
-            self._levels = set()
-            for kind, a, b in self._conn.execute(STORE_STATE):
-                if kind == "level":
-                    self._levels.add((int(a), int(b)))
-                else:
-                    self._last[kind] = int(a)
-        return self._levels
+        return self._levels if self._levels is not None else self._load()
 
     def take_ids(self, table: sa.Table, count: int) -> int:
         """The first of ``count`` new ids of ``table`` (ids are allocated under the lock)."""
-        self.levels  # noqa: B018  # loads the last ids with the levels
+        if self._levels is None:
+            self._load()
         first = self._last[table.name] + 1
         self._last[table.name] += count
         return first
+
+    def _load(self) -> set[tuple[int, int]]:
+        self._levels = set()
+        for kind, a, b in self._conn.execute(STORE_STATE):
+            if kind == "level":
+                self._levels.add((int(a), int(b)))
+            else:
+                self._last[kind] = int(a)
+        return self._levels
 
 
 NOTICES_ON_FILE = sa.select(notice.c.party_id, notice.c.ref).where(
