@@ -196,10 +196,10 @@ def test_a_refused_held_back_write_stores_nothing_and_leaves_the_connection_clea
         uow.commit()
     with engine.connect() as conn:
         assert "ngo" not in _parties(conn)
-    for _ in range(3):  # whichever pooled connection comes next works
+    for k in range(3):  # whichever pooled connection comes next works
         with uow:
             uow.lock_ledger()
-            insert_rows(uow.connection, party, [{"id": f"ok-{_}", "name": "fine"}])
+            insert_rows(uow.connection, party, [{"id": f"ok-{k}", "name": "fine"}])
             uow.commit()
 
 
