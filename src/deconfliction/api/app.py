@@ -20,7 +20,15 @@ from starlette.concurrency import run_in_threadpool
 from deconfliction import __version__
 from deconfliction.agreement import Agreement
 from deconfliction.api import problems
-from deconfliction.api.common import MAX_SEQ, PROBLEMS, Caller, ConflictId, NoticeId, signed
+from deconfliction.api.common import (
+    MAX_SEQ,
+    PROBLEMS,
+    Caller,
+    ConflictId,
+    Json,
+    NoticeId,
+    signed,
+)
 from deconfliction.api.feed import Feed
 from deconfliction.api.hotline import hotline_routes
 from deconfliction.api.keys import key_routes
@@ -228,6 +236,7 @@ def _v1(service: Service) -> APIRouter:
     @router.post(
         "/notices",
         status_code=201,
+        response_model=dict[str, Any],
         tags=["notices"],
         summary="File one notice; answers with the stored notice, the read-back of its volumes "
         "and the conflicts it made.",
@@ -236,7 +245,7 @@ def _v1(service: Service) -> APIRouter:
         "its features one notice of the caller's party (`party` may be left out). An optional "
         "top-level `shared_with` lists the parties that see it (default: all).",
     )
-    async def post_notice(request: Request, caller: Caller) -> dict[str, Any]:
+    async def post_notice(request: Request, caller: Caller) -> Json:
         body = await _collection(request)
         signature = await signed(service, request, caller, body)
         return await run_in_threadpool(_file, service, caller, body, None, signature)
@@ -257,6 +266,7 @@ def _v1(service: Service) -> APIRouter:
     @router.post(
         "/notices/{notice_id}/amend",
         status_code=201,
+        response_model=dict[str, Any],
         tags=["notices"],
         summary="Replace an active notice of the caller's party by a new version.",
         openapi_extra=GEOJSON_BODY,
@@ -264,7 +274,7 @@ def _v1(service: Service) -> APIRouter:
         "reference. Answers with the new version (a new `id`, `supersedes` the old one) and the "
         "conflicts it made; the old version stops being checked against.",
     )
-    async def amend(notice_id: NoticeId, request: Request, caller: Caller) -> dict[str, Any]:
+    async def amend(notice_id: NoticeId, request: Request, caller: Caller) -> Json:
         body = await _collection(request)
         signature = await signed(service, request, caller, body)
         return await run_in_threadpool(_file, service, caller, body, notice_id, signature)
@@ -283,19 +293,27 @@ def _v1(service: Service) -> APIRouter:
     def me(caller: Caller) -> dict[str, object]:
         return caller.to_json()
 
-    @router.get("/notices", tags=["notices"], summary="Every notice the caller's party may see.")
-    def get_notices(caller: Caller) -> list[dict[str, Any]]:
-        return notices_for(service.uow(), caller.party)
+    @router.get(
+        "/notices",
+        response_model=list[dict[str, Any]],
+        tags=["notices"],
+        summary="Every notice the caller's party may see.",
+    )
+    def get_notices(caller: Caller) -> Json:
+        return Json(notices_for(service.uow(), caller.party))
 
     @router.get("/notices/{notice_id}", tags=["notices"], summary="One notice.")
     def get_notice(notice_id: NoticeId, caller: Caller) -> dict[str, Any]:
         return notice_for(service.uow(), caller.party, notice_id)
 
     @router.get(
-        "/conflicts", tags=["conflicts"], summary="Conflicts that involve the caller's party."
+        "/conflicts",
+        response_model=list[dict[str, Any]],
+        tags=["conflicts"],
+        summary="Conflicts that involve the caller's party.",
     )
-    def get_conflicts(caller: Caller) -> list[dict[str, Any]]:
-        return conflicts_for(service.uow(), caller.party)
+    def get_conflicts(caller: Caller) -> Json:
+        return Json(conflicts_for(service.uow(), caller.party))
 
     @router.post(
         "/conflicts/{conflict_id}/ack",
@@ -309,6 +327,7 @@ def _v1(service: Service) -> APIRouter:
 
     @router.get(
         "/events",
+        response_model=list[dict[str, Any]],
         tags=["ledger"],
         summary="Ledger entries after a sequence number: the caller's in full, others as stubs.",
     )
@@ -316,8 +335,8 @@ def _v1(service: Service) -> APIRouter:
         caller: Caller,
         after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
-    ) -> list[dict[str, Any]]:
-        return [to_json(e) for e in events_for(service.uow(), caller.party, after, limit)]
+    ) -> Json:
+        return Json([to_json(e) for e in events_for(service.uow(), caller.party, after, limit)])
 
     @router.get(
         "/feed",
@@ -379,7 +398,7 @@ def _file(
     body: dict[str, Any],
     amends: int | None,
     signature: dict[str, Any] | None,
-) -> dict[str, Any]:
+) -> Json:
     notices = [_one_notice(caller, body)]
     if amends is None:
         filing = prepare_filing(
@@ -403,7 +422,7 @@ def _file(
         if filed.readback is not None
         else [r.as_dict() for r in read_backs(notices[0].volumes)]
     )
-    return view
+    return Json(view, status_code=201)
 
 
 async def _stream(service: Service, party: str, cursor: int) -> AsyncIterator[dict[str, str]]:
