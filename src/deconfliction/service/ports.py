@@ -20,7 +20,7 @@ import numpy as np
 from deconfliction.agreement import Agreement, Separation
 from deconfliction.ledger import Entry, Stub
 from deconfliction.officers import Officer, Role
-from deconfliction.strategic.detect import Conflict, Prepared
+from deconfliction.strategic.detect import Conflict, Conflicts, Prepared
 from deconfliction.strategic.notice import Notice
 from deconfliction.types import IntArray
 
@@ -55,13 +55,22 @@ class Candidates:
         return cls([], empty, empty, empty)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Found:
-    """A new conflict with the store ids of its volumes; ``volume_a`` was filed first."""
+    """New conflicts with the store ids of their volumes (``volume_a`` filed first), column by
+    column (a busy cell's filing brings hundreds)."""
 
-    volume_a: int
-    volume_b: int
-    conflict: Conflict
+    volume_a: list[int]
+    volume_b: list[int]
+    conflicts: Conflicts
+
+    def __len__(self) -> int:
+        return len(self.volume_a)
+
+    def take(self, order: Sequence[int]) -> Found:
+        """The conflicts at positions ``order``, in that order."""
+        a, b = self.volume_a, self.volume_b
+        return Found([a[k] for k in order], [b[k] for k in order], self.conflicts.take(order))
 
 
 class AgreementRepository(ABC):
@@ -137,7 +146,7 @@ class NoticeRepository(ABC):
 
 class ConflictRepository(ABC):
     @abstractmethod
-    def add(self, found: Sequence[Found], *, found_at: datetime) -> IntArray:
+    def add(self, found: Found, *, found_at: datetime) -> IntArray:
         """Record new conflicts; returns their ids."""
 
     @abstractmethod

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from operator import attrgetter
 from typing import Any
+
+import numpy as np
 
 from deconfliction import signing
 from deconfliction.agreement import Agreement, Separation, loads_agreement
@@ -34,10 +35,11 @@ from deconfliction.service.ports import Found, Progress, StoredNotice, UnitOfWor
 from deconfliction.service.recorder import OPERATOR, Recorder
 from deconfliction.strategic.detect import (
     Conflict,
+    Conflicts,
     Prepared,
     VolumeRef,
-    decide,
-    find_conflicts,
+    decide_columns,
+    find_conflict_columns,
     prepare_many,
 )
 from deconfliction.strategic.notice import Activity, Notice
@@ -97,10 +99,14 @@ class Filed:
 
     notice_ids: list[int]
     late: list[bool]
-    conflicts: list[Conflict]
+    found: Found
     conflict_ids: list[int]
     entries: list[Entry]
     readback: list[dict[str, Any]] | None = None  # of each volume, when the filer made them
+
+    @property
+    def conflicts(self) -> list[Conflict]:
+        return self.found.conflicts.to_list()
 
     @property
     def seq(self) -> int:
@@ -225,9 +231,15 @@ def _store(
         # each volume's filing, to give each conflict to the filing that brought it (volume b)
         of_volume = [filer[i] for i in _notice_of_items(notices)]
         volume_filing = dict(zip(ids.tolist(), of_volume, strict=True))
+        notices_of: dict[int, list[int]] = {k: [] for k in kept}
+        for i, owner in enumerate(filer):
+            notices_of[owner].append(i)
+        conflicts_of: dict[int, list[int]] = {k: [] for k in kept}
+        for c, volume_b in enumerate(found.volume_b):
+            conflicts_of[volume_filing[volume_b]].append(c)
         for k in kept:
-            f, mine = filings[k], [i for i, owner in enumerate(filer) if owner == k]
-            ours = [c for c, x in enumerate(found) if volume_filing[x.volume_b] == k]
+            f, mine = filings[k], notices_of[k]
+            ours, ours_ids = found.take(conflicts_of[k]), [conflict_ids[c] for c in conflicts_of[k]]
             start = len(log.entries)
             with log.acting(f.by.actor if f.by else OPERATOR):
                 _record_notices(
@@ -238,21 +250,14 @@ def _store(
                     parties,
                     signature=f.signature,
                 )
-                _record_conflicts(
-                    log,
-                    [found[c] for c in ours],
-                    [conflict_ids[c] for c in ours],
-                    notices,
-                    features,
-                    hidden,
-                )
+                _record_conflicts(log, ours, ours_ids, notices, features, hidden)
             _announce(
                 uow,
                 log,
                 agreement,
                 now,
-                [found[c] for c in ours],
-                [conflict_ids[c] for c in ours],
+                ours,
+                ours_ids,
                 [
                     (n, int(notice_ids[i]))
                     for n, i, x in zip(f.notices, mine, f.late, strict=True)
@@ -262,8 +267,8 @@ def _store(
             outcome[k] = Filed(
                 [int(notice_ids[i]) for i in mine],
                 list(f.late),
-                [found[c].conflict for c in ours],
-                [conflict_ids[c] for c in ours],
+                ours,
+                ours_ids,
                 log.entries[start:],
             )
         uow.ledger.add(log.entries)
@@ -360,27 +365,35 @@ def _as_notice(stored: StoredNotice) -> Notice:
 
 
 def _hidden_volumes(
-    uow: UnitOfWork, found: Sequence[Found], notices: Sequence[Notice]
+    uow: UnitOfWork, found: Found, notices: Sequence[Notice]
 ) -> tuple[set[int], dict[int, dict[str, object]]]:
     """The conflicting volumes that the other party of their conflict may not see otherwise
     (their notice is not shared with it), and the features of those among the stored ones."""
     new = {(n.party, n.ref): n.shared_with for n in notices}
-    stored_ids = {f.volume_a for f in found if (f.conflict.a.party, f.conflict.a.notice) not in new}
+    c = found.conflicts
+    # each volume once per other party (a busy cell's conflicts share a few hundred volumes)
+    sides = {
+        (volume_id, other.party): (volume_id, own, other)
+        for pairs in (
+            zip(found.volume_a, c.a, c.b, strict=True),
+            zip(found.volume_b, c.b, c.a, strict=True),
+        )
+        for volume_id, own, other in pairs
+    }
+    stored_ids = {v for v, own, _ in sides.values() if (own.party, own.notice) not in new}
     sharing = uow.notices.sharing(stored_ids) if stored_ids else {}
     hidden: set[int] = set()
-    for f in found:
-        c = f.conflict
-        for volume_id, own, other in ((f.volume_a, c.a, c.b), (f.volume_b, c.b, c.a)):
-            key = (own.party, own.notice)
-            shared = new[key] if key in new else sharing[volume_id]
-            if shared is not None and other.party not in shared:
-                hidden.add(volume_id)
+    for volume_id, own, other in sides.values():
+        key = (own.party, own.notice)
+        shared = new[key] if key in new else sharing[volume_id]
+        if shared is not None and other.party not in shared:
+            hidden.add(volume_id)
     return hidden, uow.notices.volume_features(hidden & stored_ids) if hidden else {}
 
 
 def _record_conflicts(
     log: Recorder,
-    found: Sequence[Found],
+    found: Found,
     ids: Sequence[int],
     notices: Sequence[Notice],
     stored: dict[int, dict[str, object]],
@@ -398,14 +411,20 @@ def _record_conflicts(
         return stored[volume_id] if n is None else volume_feature(n, n.volumes[ref.volume])
 
     groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
-    for f, conflict_id in zip(found, ids, strict=True):
-        c = f.conflict
-        body: dict[str, object] = {"id": conflict_id, **c.to_json()}
-        if f.volume_a in hidden:
-            body["a_volume"] = feature(f.volume_a, c.a)
-        if f.volume_b in hidden:
-            body["b_volume"] = feature(f.volume_b, c.b)
-        groups.setdefault(audience.conflict(c.a.party, c.b.party), []).append(body)
+    readers_of: dict[tuple[str, str], tuple[str, ...]] = {}
+    c = found.conflicts
+    for line, volume_a, volume_b, a, b in zip(
+        c.lines(ids), found.volume_a, found.volume_b, c.a, c.b, strict=True
+    ):
+        if volume_a in hidden:
+            line["a_volume"] = feature(volume_a, a)
+        if volume_b in hidden:
+            line["b_volume"] = feature(volume_b, b)
+        pair = (a.party, b.party)
+        readers = readers_of.get(pair)
+        if readers is None:
+            readers = readers_of[pair] = audience.conflict(*pair)
+        groups.setdefault(readers, []).append(line)
     for readers, conflicts in groups.items():
         log.record("conflict.found", {"conflicts": _ready_conflicts(conflicts)}, audience=readers)
 
@@ -436,20 +455,21 @@ def _announce(
     log: Recorder,
     agreement: Agreement,
     now: datetime,
-    found: Sequence[Found],
+    found: Found,
     ids: Sequence[int],
     late: Sequence[tuple[Notice, int]],
 ) -> None:
     """Automatic hotline traffic: each party of new conflicts gets one message per other party
     (not one per conflict), and every other party one per late notice."""
+    c = found.conflicts
     groups: dict[tuple[str, str], list[int]] = {}
-    for k, f in enumerate(found):
-        groups.setdefault((f.conflict.a.party, f.conflict.b.party), []).append(k)
+    for k, (ref_a, ref_b) in enumerate(zip(c.a, c.b, strict=True)):
+        groups.setdefault((ref_a.party, ref_b.party), []).append(k)
     for (a, b), ks in groups.items():
-        starts = min(found[k].conflict.start for k in ks)
+        starts = min(c.start[k] for k in ks)
+        refs = {a: {c.a[k].notice for k in ks}, b: {c.b[k].notice for k in ks}}
         for own, other in ((a, b), (b, a)):
-            mine = sorted({_ref_of(found[k].conflict, own) for k in ks})
-            theirs = sorted({_ref_of(found[k].conflict, other) for k in ks})
+            mine, theirs = sorted(refs[own]), sorted(refs[other])
             plural = "conflict" if len(ks) == 1 else "conflicts"
             text = (
                 f"{len(ks)} new {plural} between your {_refs(mine)} and {other}'s "
@@ -497,10 +517,6 @@ def _refs(refs: Sequence[str], shown: int = 5) -> str:
     """
     more = len(refs) - shown
     return ", ".join(refs[:shown]) + (f" and {more} more" if more > 0 else "")
-
-
-def _ref_of(c: Conflict, party: str) -> str:
-    return c.a.notice if c.a.party == party else c.b.notice
 
 
 def amend_notice(
@@ -560,9 +576,7 @@ def amend_notice(
         _announce(uow, log, agreement, now, found, conflict_ids.tolist(), late_ones)
         uow.ledger.add(log.entries)
         uow.commit()
-    return Filed(
-        notice_ids.tolist(), late, [f.conflict for f in found], conflict_ids.tolist(), log.entries
-    )
+    return Filed(notice_ids.tolist(), late, found, conflict_ids.tolist(), log.entries)
 
 
 def cancel_notice(
@@ -637,13 +651,14 @@ def _found(
     i: IntArray,
     j: IntArray,
     sep: Separation,
-) -> list[Found]:
+) -> Found:
     """Conflicts with stored volumes (decided with the stored one first) and among the new ones,
     with store ids, ordered by (volume_a, volume_b)."""
-    # keyed by identity: each conflict holds the very refs of these volumes, and hashing a
-    # VolumeRef by value twice per conflict cost more than the rest of this function
-    id_of = {id(p.ref): k for p, k in zip(stored, stored_ids.tolist(), strict=True)}
-    id_of.update((id(p.ref), k) for p, k in zip(new, new_ids.tolist(), strict=True))
-    conflicts = decide(stored, new, j, i, sep) + find_conflicts(new, sep)
-    found = [Found(id_of[id(c.a)], id_of[id(c.b)], c) for c in conflicts]
-    return sorted(found, key=attrgetter("volume_a", "volume_b"))
+    # the pairs (stored[s], new[n]) and (new[p], new[q]) that conflict, with their conflicts
+    s, n, with_stored = decide_columns(stored, new, j, i, sep)
+    p, q, among_new = find_conflict_columns(new, sep)
+    volume_a = np.concatenate([stored_ids[s], new_ids[p]])
+    volume_b = np.concatenate([new_ids[n], new_ids[q]])
+    order = np.lexsort((volume_b, volume_a)).tolist()
+    both = Found(volume_a.tolist(), volume_b.tolist(), Conflicts.concat([with_stored, among_new]))
+    return both.take(order)

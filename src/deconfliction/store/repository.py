@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -434,24 +435,21 @@ class SqlConflictRepository(ConflictRepository):
         self.conn = conn
         self.state = state  # conflict ids are allocated under the lock, in the order found
 
-    def add(self, found: Sequence[Found], *, found_at: datetime) -> IntArray:
-        if not found:  # most filings bring none: no statement at all
+    def add(self, found: Found, *, found_at: datetime) -> IntArray:
+        if not len(found):  # most filings bring none: no statement at all
             return np.empty(0, dtype=np.int64)
         first = self.state.take_ids(conflict, len(found))
-        rows = (
-            (
-                first + k,
-                f.volume_a,
-                f.volume_b,
-                c.start,
-                c.end,
-                c.horizontal_m,
-                c.vertical_m,
-                c.time_gap_s,
-                found_at,
-            )
-            for k, f in enumerate(found)
-            for c in (f.conflict,)
+        c = found.conflicts
+        rows = zip(
+            range(first, first + len(found)),
+            found.volume_a,
+            found.volume_b,
+            c.start,
+            c.end,
+            c.horizontal_m,
+            c.vertical_m,
+            c.time_gap_s,
+            repeat(found_at),
         )
         insert_rows(self.conn, conflict, rows, columns=CONFLICT_COLUMNS)
         return first + np.arange(len(found), dtype=np.int64)

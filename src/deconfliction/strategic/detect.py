@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import repeat
 from operator import attrgetter
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -75,19 +77,123 @@ class Conflict:
 
     def to_json(self) -> dict[str, object]:
         """The DESIGN.md conflict line."""
+        return _line(
+            _side(self.a),
+            _side(self.b),
+            rfc3339(self.start),
+            rfc3339(self.end),
+            self.horizontal_m,
+            self.vertical_m,
+            self.time_gap_s,
+        )
 
-        def side(r: VolumeRef) -> dict[str, object]:
-            return {"notice": r.notice, "volume": r.volume, "party": r.party}
 
+def _side(r: VolumeRef) -> dict[str, object]:
+    return {"notice": r.notice, "volume": r.volume, "party": r.party}
+
+
+def _line(
+    a: dict[str, object],
+    b: dict[str, object],
+    start: str,
+    end: str,
+    horizontal_m: float,
+    vertical_m: float,
+    time_gap_s: float,
+    conflict_id: int | None = None,
+) -> dict[str, object]:
+    if conflict_id is None:
         return {
-            "a": side(self.a),
-            "b": side(self.b),
-            "start": rfc3339(self.start),
-            "end": rfc3339(self.end),
-            "horizontal_m": self.horizontal_m,
-            "vertical_m": self.vertical_m,
-            "time_gap_s": self.time_gap_s,
+            "a": a,
+            "b": b,
+            "start": start,
+            "end": end,
+            "horizontal_m": horizontal_m,
+            "vertical_m": vertical_m,
+            "time_gap_s": time_gap_s,
         }
+    return {
+        "id": conflict_id,
+        "a": a,
+        "b": b,
+        "start": start,
+        "end": end,
+        "horizontal_m": horizontal_m,
+        "vertical_m": vertical_m,
+        "time_gap_s": time_gap_s,
+    }
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Conflicts:
+    """Conflicts column by column: what :func:`decide` finds before it makes a
+    :class:`Conflict` of each. The filing path works on the columns: a busy cell's filing brings
+    hundreds of conflicts, and making, sorting and taking apart an object per conflict cost a
+    fifth of the filing."""
+
+    a: list[VolumeRef]
+    b: list[VolumeRef]
+    start: list[datetime]
+    end: list[datetime]
+    horizontal_m: list[float]
+    vertical_m: list[float]
+    time_gap_s: list[float]
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    @classmethod
+    def none(cls) -> Conflicts:
+        return cls([], [], [], [], [], [], [])
+
+    @classmethod
+    def concat(cls, parts: Sequence[Conflicts]) -> Conflicts:
+        return cls(*([x for p in parts for x in getattr(p, f)] for f in cls.__slots__))
+
+    def to_list(self) -> list[Conflict]:
+        return [
+            Conflict(*row)
+            for row in zip(
+                self.a,
+                self.b,
+                self.start,
+                self.end,
+                self.horizontal_m,
+                self.vertical_m,
+                self.time_gap_s,
+                strict=True,
+            )
+        ]
+
+    def take(self, order: Sequence[int]) -> Conflicts:
+        """The conflicts at positions ``order``, in that order."""
+        return Conflicts(*([column[k] for k in order] for column in self._columns()))
+
+    def _columns(self) -> tuple[list[Any], ...]:
+        return tuple(getattr(self, f) for f in self.__slots__)
+
+    def lines(self, ids: Sequence[int] | None = None) -> list[dict[str, object]]:
+        """Each conflict's DESIGN.md line, as :meth:`Conflict.to_json` writes it, led by its
+        ``id`` when ``ids`` are given. The sides and times of conflicts that share a volume or an
+        instant are written once and shared: the lines are to be read, not changed."""
+        # keyed by identity: the refs of one volume are one object, and a VolumeRef hashes
+        # by value in Python, slowly
+        sides = {id(r): _side(r) for r in (*self.a, *self.b)}
+        times = {t: rfc3339(t) for t in {*self.start, *self.end}}
+        return [
+            _line(sides[id(a)], sides[id(b)], times[s0], times[e0], d, v, g, conflict_id)
+            for conflict_id, a, b, s0, e0, d, v, g in zip(
+                repeat(None) if ids is None else ids,
+                self.a,
+                self.b,
+                self.start,
+                self.end,
+                self.horizontal_m,
+                self.vertical_m,
+                self.time_gap_s,
+                strict=ids is not None,
+            )
+        ]
 
 
 def _utc(epoch_s: float) -> datetime:
@@ -237,8 +343,19 @@ def decide(
     sep: Separation,
 ) -> list[Conflict]:
     """The conflicts among candidate pairs (xs[i[k]], ys[j[k]]), in the order of the pairs."""
+    return decide_columns(xs, ys, i, j, sep)[2].to_list()
+
+
+def decide_columns(
+    xs: Sequence[Prepared] | Batch,
+    ys: Sequence[Prepared] | Batch,
+    i: IntArray,
+    j: IntArray,
+    sep: Separation,
+) -> tuple[IntArray, IntArray, Conflicts]:
+    """:func:`decide` as columns, with the pairs that conflict (their ``i`` and ``j``)."""
     if len(i) == 0:
-        return []
+        return i, j, Conflicts.none()
     cx, cy = Batch.of(xs), Batch.of(ys)
     vgap = np.round(
         np.maximum(
@@ -254,21 +371,20 @@ def decide(
     h = _horizontal(cx, cy, i, j, sep.horizontal_m)
     hit = h < sep.horizontal_m
     i, j, h, vgap, tgap = i[hit], j[hit], h[hit], vgap[hit], tgap[hit]
-    starts = _utc_many(np.minimum(lo[hit], hi[hit]))
-    ends = _utc_many(np.maximum(lo[hit], hi[hit]))
-    return [
-        Conflict(cx.items[a].ref, cy.items[b].ref, s0, e0, d, v, g)
-        for a, b, s0, e0, d, v, g in zip(
-            i.tolist(),
-            j.tolist(),
-            starts,
-            ends,
+    xi, yj = cx.items, cy.items
+    return (
+        i,
+        j,
+        Conflicts(
+            [xi[k].ref for k in i.tolist()],
+            [yj[k].ref for k in j.tolist()],
+            _utc_many(np.minimum(lo[hit], hi[hit])),
+            _utc_many(np.maximum(lo[hit], hi[hit])),
             h.tolist(),
             vgap.tolist(),
             tgap.tolist(),
-            strict=True,
-        )
-    ]
+        ),
+    )
 
 
 def _utc_many(epoch_s: FloatArray) -> list[datetime]:
@@ -315,9 +431,16 @@ def find_conflicts(items: Sequence[Prepared], sep: Separation) -> list[Conflict]
 
     Each pair appears once, the volume that comes first in ``items`` as ``a``.
     """
+    return find_conflict_columns(items, sep)[2].to_list()
+
+
+def find_conflict_columns(
+    items: Sequence[Prepared], sep: Separation
+) -> tuple[IntArray, IntArray, Conflicts]:
+    """:func:`find_conflicts` as columns, with the pairs that conflict (indices into ``items``)."""
     batch = Batch.of(items)
     i, j = candidate_pairs(batch, sep)
-    return decide(batch, batch, i, j, sep)
+    return decide_columns(batch, batch, i, j, sep)
 
 
 def extents(items: Sequence[Prepared]) -> cells.Extents:

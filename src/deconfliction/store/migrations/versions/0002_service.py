@@ -34,9 +34,7 @@ def upgrade() -> None:
         batch.create_unique_constraint(
             "uq_notice_party_id_ref_version", ["party_id", "ref", "version"]
         )
-        batch.create_foreign_key(
-            "fk_notice_supersedes_notice", "notice", ["supersedes"], ["id"]
-        )
+        batch.create_foreign_key("fk_notice_supersedes_notice", "notice", ["supersedes"], ["id"])
     with op.batch_alter_table("conflict") as batch:
         for side in ("a", "b"):
             batch.add_column(sa.Column(f"ack_{side}_at", UTC_TIME, nullable=True))
