@@ -39,7 +39,7 @@ from deconfliction.ledger import (
     verify,
     view,
 )
-from deconfliction.ledger.canonical import NotPlain, Ready, canonical, ready
+from deconfliction.ledger.canonical import NotPlain, Ready, canonical, ready, ready_floats
 
 T0 = datetime(2015, 10, 21, 6, tzinfo=UTC)
 PARTIES = ("a", "b", "c")
@@ -487,6 +487,28 @@ def test_canonical__writes_exactly_what_rfc8785_writes(value: object) -> None:
 )
 def test_canonical__floats_at_the_edges_of_plain_notation(value: float) -> None:
     assert canonical({"x": value}) == rfc8785.dumps({"x": value})
+
+
+EDGE_FLOATS = [
+    *(0.0, -0.0, 1e-4, math.nextafter(1e-4, 0), 1e16, math.nextafter(1e16, 0), 2.0**53),
+    *(math.nextafter(2.0**53, 0), -(2.0**53), 5e-324, math.inf, -math.inf, math.nan, 1852.5),
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.floats() | st.sampled_from(EDGE_FLOATS), max_size=8))
+def test_ready_floats__is_ready_of_each_value(values: list[float]) -> None:
+    """The column-at-once path gives what :func:`ready` gives value by value, type for type, and
+    refuses exactly when it refuses one of them."""
+    try:
+        expected = [ready(v) for v in values]
+    except NotPlain:
+        with pytest.raises(NotPlain):
+            ready_floats(values)
+        return
+    got = ready_floats(values)
+    assert got == expected
+    assert [type(v) for v in got] == [type(v) for v in expected]
 
 
 @settings(max_examples=300, deadline=None)

@@ -14,9 +14,11 @@ ledger checks, copies and hashes an entry's payload in that one walk (:func:`rea
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import orjson
 import rfc8785
 
@@ -57,6 +59,27 @@ def ready(value: Any) -> Any:
     with an exponent) raises :class:`NotPlain`. Success proves the value is JSON, so one walk
     both checks and copies it."""
     return _ready(value)
+
+
+def ready_floats(values: Sequence[float]) -> list[int | float]:
+    """:func:`ready` of many Python floats at once: the same values (an integral one as an int),
+    or :class:`NotPlain` when any of them would be refused. numpy decides which are integral and
+    which are in range, so a busy cell's hundreds of conflict measures cost a comparison each
+    instead of a call each.
+
+    >>> ready_floats([0.0, 1852.5, 3.0])
+    [0, 1852.5, 3]
+    """
+    x = np.asarray(values, dtype=np.float64)
+    magnitude = np.abs(x)
+    with np.errstate(invalid="ignore"):  # nan and inf are refused below, not warned about
+        integral = x == np.trunc(x)
+    fine = np.isfinite(x) & np.where(
+        integral, magnitude < EXACT_INT, (magnitude >= 1e-4) & (magnitude < 1e16)
+    )
+    if not fine.all():
+        raise NotPlain
+    return [int(v) if whole else v for v, whole in zip(values, integral.tolist(), strict=True)]
 
 
 def dumps_ready(value: Any) -> bytes:

@@ -7,7 +7,7 @@ input) runs before the transaction begins, so bad input is refused without touch
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from deconfliction.errors import (
 from deconfliction.hotline import Kind
 from deconfliction.ingest.geojson import volume_feature
 from deconfliction.ledger import Entry
-from deconfliction.ledger.canonical import NotPlain, Ready, ready
+from deconfliction.ledger.canonical import NotPlain, Ready, ready, ready_floats
 from deconfliction.officers import Officer
 from deconfliction.service import audience
 from deconfliction.service.hotline import announce
@@ -412,7 +412,7 @@ def _record_conflicts(
 
     groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
     readers_of: dict[tuple[str, str], tuple[str, ...]] = {}
-    c = found.conflicts
+    c, fast = _ready_measures(found.conflicts)
     for line, volume_a, volume_b, a, b in zip(
         c.lines(ids), found.volume_a, found.volume_b, c.a, c.b, strict=True
     ):
@@ -426,22 +426,30 @@ def _record_conflicts(
             readers = readers_of[pair] = audience.conflict(*pair)
         groups.setdefault(readers, []).append(line)
     for readers, conflicts in groups.items():
-        log.record("conflict.found", {"conflicts": _ready_conflicts(conflicts)}, audience=readers)
+        listed = _ready_conflicts(conflicts) if fast else conflicts
+        log.record("conflict.found", {"conflicts": listed}, audience=readers)
 
 
-_MEASURES = ("horizontal_m", "vertical_m", "time_gap_s")
+def _ready_measures(c: Conflicts) -> tuple[Conflicts, bool]:
+    """The conflicts with their three measures made ready for the ledger column by column, and
+    True; or as they are, and False, when a measure is one the fast path cannot write (one with
+    an exponent), which sends the lines to the general walk."""
+    try:
+        measures = [ready_floats(m) for m in (c.horizontal_m, c.vertical_m, c.time_gap_s)]
+    except NotPlain:
+        return c, False
+    return replace(
+        c, horizontal_m=measures[0], vertical_m=measures[1], time_gap_s=measures[2]
+    ), True
 
 
 def _ready_conflicts(bodies: list[dict[str, object]]) -> Ready | list[dict[str, object]]:
-    """Conflict lines made ready for the ledger by what they are, not by walking them: the
-    strings and ints of a line are plain already (references, parties, indices, ids, times), so
-    only its three measures and any volume it carries need making ready. Fresh dicts, kept by
-    nobody else. A line the fast path cannot write (a measure with an exponent) sends the list to
-    the general walk."""
+    """Conflict lines, their measures made ready already (:func:`_ready_measures`), made ready
+    for the ledger by what they are, not by walking them: the strings and ints of a line are
+    plain already (references, parties, indices, ids, times), so only a volume it carries needs
+    making ready. Fresh dicts, kept by nobody else (the sides they share are only read)."""
     try:
         for body in bodies:
-            for key in _MEASURES:
-                body[key] = ready(body[key])
             for key in ("a_volume", "b_volume"):
                 if key in body:
                     body[key] = ready(body[key])
@@ -475,7 +483,8 @@ def _announce(
                 f"{len(ks)} new {plural} between your {_refs(mine)} and {other}'s "
                 f"{_refs(theirs)}; the first starts {rfc3339(starts)}"
             )
-            about = {"conflicts": [ids[k] for k in ks]}
+            # store ids: ints well inside the ledger's exact range, ready as they are
+            about = {"conflicts": Ready([ids[k] for k in ks])}
             announce(
                 uow,
                 log,

@@ -178,7 +178,10 @@ class Conflicts:
         instant are written once and shared: the lines are to be read, not changed."""
         # keyed by identity: the refs of one volume are one object, and a VolumeRef hashes
         # by value in Python, slowly
-        sides = {id(r): _side(r) for r in (*self.a, *self.b)}
+        sides: dict[int, dict[str, object]] = {}
+        for r in (*self.a, *self.b):
+            if id(r) not in sides:
+                sides[id(r)] = _side(r)
         times = {t: rfc3339(t) for t in {*self.start, *self.end}}
         return [
             _line(sides[id(a)], sides[id(b)], times[s0], times[e0], d, v, g, conflict_id)
