@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -16,9 +16,9 @@ from deconfliction.agreement import loads_agreement
 from deconfliction.errors import StoreError
 from deconfliction.service import file_notices, list_conflicts
 from deconfliction.store import SqlUnitOfWork, create_engine, upgrade
-from deconfliction.store.bulk import insert_rows
+from deconfliction.store.bulk import COPY_FROM, DEFERRED, Copy, insert_rows
 from deconfliction.store.migrate import MIGRATIONS
-from deconfliction.store.tables import agreement, metadata, party
+from deconfliction.store.tables import agreement, ledger_entry, metadata, party
 from deconfliction.strategic.detect import prepare_many
 
 
@@ -201,6 +201,79 @@ def test_a_refused_held_back_write_stores_nothing_and_leaves_the_connection_clea
             uow.lock_ledger()
             insert_rows(uow.connection, party, [{"id": f"ok-{k}", "name": "fine"}])
             uow.commit()
+
+
+def _ledger_rows(first: int, count: int) -> list[dict[str, object]]:
+    """Rows of every kind of value a ledger row holds (a bigint, an instant, text, a null)."""
+    at = datetime(2015, 10, 21, 6, 30, 0, 123456, tzinfo=timezone(timedelta(hours=3)))
+    return [
+        {
+            "seq": seq,
+            "at": at + timedelta(seconds=seq),
+            "actor": "officer:1",
+            "kind": "test",
+            "payload": '{"x":"é"}',
+            "audience": '["coalition"]',
+            "prev": "0" * 64,
+            "hash": f"{seq:064x}",
+            "countersig": None if seq % 2 else "sig",
+        }
+        for seq in range(first, first + count)
+    ]
+
+
+def _stored_ledger(conn: sa.Connection) -> list[dict[str, object]]:
+    rows = conn.execute(sa.select(ledger_entry).order_by(ledger_entry.c.seq)).mappings()
+    return [dict(r) for r in rows]
+
+
+@pytest.mark.parametrize("held_back", [False, True])
+def test_a_large_insert_stores_exactly_what_row_by_row_inserts_store(
+    uow: SqlUnitOfWork, engine: sa.Engine, held_back: bool
+) -> None:
+    """On PostgreSQL a batch of COPY_FROM rows or more goes as a binary COPY, between the
+    pipelined writes before and after it; the rows read back as the INSERTs of a small batch."""
+    small, large = _ledger_rows(10_001, 3), _ledger_rows(20_001, COPY_FROM)
+    with uow:
+        uow.lock_ledger()
+        if held_back:
+            uow.defer_writes()
+        insert_rows(uow.connection, party, [{"id": "ngo", "name": "NGO"}])
+        insert_rows(uow.connection, ledger_entry, small)
+        insert_rows(uow.connection, ledger_entry, large)
+        insert_rows(uow.connection, party, [{"id": "ngo2", "name": "NGO 2"}])
+        if held_back:
+            statements = [sql for sql, _ in uow.connection.info[DEFERRED]]
+            copies = [isinstance(sql, Copy) for sql in statements]
+            postgresql = engine.dialect.name == "postgresql"
+            assert copies == [False, False, postgresql, False]
+        uow.commit()
+    with engine.connect() as conn:
+        stored = _stored_ledger(conn)
+        assert {"ngo", "ngo2"} <= _parties(conn)
+    mine = [r for r in stored if r["seq"] > 10_000]
+    assert [r["seq"] for r in mine] == [r["seq"] for r in small + large]
+    for got, want in zip(mine, small + large, strict=True):
+        assert got == {**want, "at": want["at"].astimezone(UTC)}  # type: ignore[union-attr]
+
+
+def test_a_refused_copy_stores_nothing_of_its_transaction(
+    uow: SqlUnitOfWork, engine: sa.Engine
+) -> None:
+    rows = _ledger_rows(30_001, COPY_FROM)
+    rows[-1]["seq"] = rows[0]["seq"]  # a key twice: the whole batch is refused
+    with pytest.raises(StoreError, match="refused"), uow:
+        uow.defer_writes()
+        insert_rows(uow.connection, party, [{"id": "ngo", "name": "NGO"}])
+        insert_rows(uow.connection, ledger_entry, rows)
+        uow.commit()
+    with engine.connect() as conn:
+        assert "ngo" not in _parties(conn)
+        assert not [r for r in _stored_ledger(conn) if r["seq"] > 30_000]
+    with uow:  # the connection is clean
+        uow.lock_ledger()
+        insert_rows(uow.connection, ledger_entry, _ledger_rows(30_001, COPY_FROM))
+        uow.commit()
 
 
 def test_held_back_writes_of_an_abandoned_transaction_are_dropped(

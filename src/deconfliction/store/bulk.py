@@ -8,17 +8,25 @@ fifth of a filing). Here each column's bind processor still runs, so values are 
 as through SQLAlchemy, but column by column and once per distinct value (a batch's rows share
 their times), and the rows go to the driver's ``executemany`` as tuples.
 
+On PostgreSQL (psycopg), a batch of :data:`COPY_FROM` rows or more goes as a binary ``COPY``
+instead, typed from the table's columns: psycopg's ``executemany`` adapts every value of every row
+in Python, ``COPY`` in C (60,000 conflict rows in batches of 1,000: 1.1 s of client CPU against
+0.1 s, and 1.24 s against 0.47 s of wall time). Other PostgreSQL-wire servers (CockroachDB says
+so in its ``crdb_version`` parameter) and SQLite take the ``INSERT``.
+
 A transaction that has computed everything it writes may hold its writes back
 (:func:`defer_writes`) and send them all with its commit (:func:`send_deferred`): on PostgreSQL
-that is one pipeline, one round trip for every insert and the commit instead of one each. A
-filing holds the ledger lock from its first read to its commit, and every process waits for that
-lock, so each round trip saved under it is saved for all of them.
+that is one pipeline, one round trip for every insert and the commit instead of one each (a
+``COPY``, which a pipeline cannot carry, goes between two). A filing holds the ledger lock from
+its first read to its commit, and every process waits for that lock, so each round trip saved
+under it is saved for all of them.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, islice
 from operator import itemgetter
@@ -29,10 +37,36 @@ import sqlalchemy as sa
 BATCH = 20_000
 """Rows per ``executemany``: bounds memory on imports of millions of rows."""
 
+COPY_FROM = 100
+"""Rows from which an insert on PostgreSQL goes as ``COPY`` (below, the pipelined ``INSERT``
+costs less than the round trip of its own that a ``COPY`` takes)."""
+
 DEFERRED = "deconfliction_deferred_writes"
 """Key of the held-back writes in the connection's ``info`` (popped at commit or close)."""
 
 Processor = Callable[[Any], Any]
+
+_COPY_TYPES = {
+    "INTEGER": "int4",
+    "BIGINT": "int8",
+    "DOUBLE PRECISION": "float8",
+    "TEXT": "text",
+    "BOOLEAN": "bool",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "BYTEA": "bytea",
+}
+"""PostgreSQL's names of the column types the tables use, for a binary ``COPY``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """A binary ``COPY … FROM STDIN`` and the PostgreSQL type of each of its columns."""
+
+    sql: str
+    types: tuple[str, ...]
+
+
+Statement = str | Copy
 
 
 def insert_rows(
@@ -52,6 +86,7 @@ def insert_rows(
         return 0
     names = tuple(first) if columns is None else tuple(columns)
     sql, processors = _statement(table, names, conn.dialect)
+    copy = _copy_statement(table, names, conn.dialect) if _copies(conn) else None
     get = None if columns is not None else itemgetter(*names)
     done = 0
     for batch in _batches(chain([first], it)):
@@ -65,19 +100,27 @@ def insert_rows(
                 if process is not None:
                     values[k] = _processed(process, values[k])
             params = list(zip(*values, strict=True))
-        write(conn, sql, params)
+        write(conn, copy if copy is not None and len(params) >= COPY_FROM else sql, params)
         done += len(batch)
         if on_batch is not None:
             on_batch(len(batch))
     return done
 
 
-def write(conn: sa.Connection, sql: str, params: Sequence[Any] | None = None) -> None:
-    """Run a statement that returns nothing (``params``: a list of rows for ``executemany``, or
-    None), or hold it back until the commit when :func:`defer_writes` asked for that."""
-    deferred: list[tuple[str, Sequence[Any] | None]] | None = conn.info.get(DEFERRED)
+def write(conn: sa.Connection, sql: Statement, params: Sequence[Any] | None = None) -> None:
+    """Run a statement that returns nothing (``params``: a list of rows for ``executemany`` or a
+    :class:`Copy`, or None), or hold it back until the commit when :func:`defer_writes` asked for
+    that."""
+    deferred: list[tuple[Statement, Sequence[Any] | None]] | None = conn.info.get(DEFERRED)
     if deferred is not None:
         deferred.append((sql, params))
+    else:
+        _send(conn, sql, params)
+
+
+def _send(conn: sa.Connection, sql: Statement, params: Sequence[Any] | None) -> None:
+    if isinstance(sql, Copy):
+        _copy(conn, sql, params or ())
     elif params is None:
         conn.exec_driver_sql(sql)
     else:
@@ -100,19 +143,78 @@ def send_deferred(conn: sa.Connection, commit: Callable[[], None]) -> None:
         return
     if conn.dialect.name != "postgresql":
         for sql, params in deferred:
-            write(conn, sql, params)
+            _send(conn, sql, params)
         commit()
         return
     raw = conn.connection.driver_connection
+    runs = _runs(deferred)
     try:
-        with raw.pipeline():  # type: ignore[union-attr]
-            for sql, params in deferred:
-                write(conn, sql, params)
-            commit()
+        for k, run in enumerate(runs, start=1):
+            if isinstance(run[0][0], Copy):  # a pipeline cannot carry it: it goes between two
+                _send(conn, *run[0])
+                if k == len(runs):
+                    commit()
+                continue
+            with raw.pipeline():  # type: ignore[union-attr]
+                for sql, params in run:
+                    _send(conn, sql, params)
+                if k == len(runs):
+                    commit()
     except BaseException:
         with contextlib.suppress(Exception):  # the connection may be gone: the error says so
             raw.rollback()  # type: ignore[union-attr]  # an aborted pipeline leaves it in error
         raise
+
+
+def _copy(conn: sa.Connection, sql: Copy, rows: Sequence[Any]) -> None:
+    """Send ``rows`` by ``COPY`` on the driver's connection, in the open transaction; the
+    driver's errors leave as SQLAlchemy's, like those of every other statement."""
+    raw = conn.connection.driver_connection
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        with raw.cursor() as cursor, cursor.copy(sql.sql) as copy:  # type: ignore[union-attr]
+            copy.set_types(sql.types)
+            for row in rows:
+                copy.write_row(row)
+    except dbapi_error as exc:
+        raise sa.exc.DBAPIError.instance(
+            sql.sql, None, exc, dbapi_error, hide_parameters=True, dialect=conn.dialect
+        ) from exc
+
+
+def _runs(
+    deferred: list[tuple[Statement, Sequence[Any] | None]],
+) -> list[list[tuple[Statement, Sequence[Any] | None]]]:
+    """The queued writes in order, as runs of statements a pipeline can carry and each
+    :class:`Copy` on its own."""
+    runs: list[list[tuple[Statement, Sequence[Any] | None]]] = []
+    for item in deferred:
+        if isinstance(item[0], Copy) or not runs or isinstance(runs[-1][0][0], Copy):
+            runs.append([item])
+        else:
+            runs[-1].append(item)
+    return runs
+
+
+def _copies(conn: sa.Connection) -> bool:
+    """Whether inserts on ``conn`` may go as binary ``COPY``: psycopg on PostgreSQL itself."""
+    if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
+        return False
+    raw = conn.connection.driver_connection
+    return raw.info.parameter_status("crdb_version") is None  # type: ignore[union-attr]
+
+
+@lru_cache(maxsize=256)
+def _copy_statement(table: sa.Table, columns: Sequence[str], dialect: sa.Dialect) -> Copy | None:
+    """The binary ``COPY`` into these columns, or None when one has a type not in
+    :data:`_COPY_TYPES`."""
+    types = [_COPY_TYPES.get(table.c[c].type.compile(dialect=dialect)) for c in columns]
+    if None in types:
+        return None
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    sql = f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT BINARY)"
+    return Copy(sql, tuple(t for t in types if t is not None))
 
 
 def forget_deferred(conn: sa.Connection) -> None:
