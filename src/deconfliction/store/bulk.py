@@ -108,9 +108,9 @@ def insert_rows(
 
 
 def write(conn: sa.Connection, sql: Statement, params: Sequence[Any] | None = None) -> None:
-    """Run a statement that returns nothing (``params``: a list of rows for ``executemany`` or a
-    :class:`Copy`, or None), or hold it back until the commit when :func:`defer_writes` asked for
-    that."""
+    """Run a statement that returns nothing (SQL with ``params`` a list of rows for
+    ``executemany`` or None, or a :class:`Copy` with its rows), or hold it back until the commit
+    when :func:`defer_writes` asked for that."""
     deferred: list[tuple[Statement, Sequence[Any] | None]] | None = conn.info.get(DEFERRED)
     if deferred is not None:
         deferred.append((sql, params))
