@@ -102,18 +102,8 @@ def _line(
     time_gap_s: float,
     conflict_id: int | None = None,
 ) -> dict[str, object]:
-    if conflict_id is None:
-        return {
-            "a": a,
-            "b": b,
-            "start": start,
-            "end": end,
-            "horizontal_m": horizontal_m,
-            "vertical_m": vertical_m,
-            "time_gap_s": time_gap_s,
-        }
-    return {
-        "id": conflict_id,
+    line: dict[str, object] = {
+        "id": conflict_id,  # first when there is one, as the API lists it
         "a": a,
         "b": b,
         "start": start,
@@ -122,6 +112,9 @@ def _line(
         "vertical_m": vertical_m,
         "time_gap_s": time_gap_s,
     }
+    if conflict_id is None:
+        del line["id"]
+    return line
 
 
 @dataclass(frozen=True, slots=True, eq=False)
