@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import repeat
 from operator import attrgetter
 from typing import Any
 
@@ -144,19 +143,7 @@ class Conflicts:
         return cls(*([x for p in parts for x in getattr(p, f)] for f in cls.__slots__))
 
     def to_list(self) -> list[Conflict]:
-        return [
-            Conflict(*row)
-            for row in zip(
-                self.a,
-                self.b,
-                self.start,
-                self.end,
-                self.horizontal_m,
-                self.vertical_m,
-                self.time_gap_s,
-                strict=True,
-            )
-        ]
+        return [Conflict(*row) for row in zip(*self._columns(), strict=True)]
 
     def take(self, order: Sequence[int]) -> Conflicts:
         """The conflicts at positions ``order``, in that order."""
@@ -165,10 +152,10 @@ class Conflicts:
     def _columns(self) -> tuple[list[Any], ...]:
         return tuple(getattr(self, f) for f in self.__slots__)
 
-    def lines(self, ids: Sequence[int] | None = None) -> list[dict[str, object]]:
+    def lines(self, ids: Sequence[int]) -> list[dict[str, object]]:
         """Each conflict's DESIGN.md line, as :meth:`Conflict.to_json` writes it, led by its
-        ``id`` when ``ids`` are given. The sides and times of conflicts that share a volume or an
-        instant are written once and shared: the lines are to be read, not changed."""
+        ``id``. The sides and times of conflicts that share a volume or an instant are written
+        once and shared: the lines are to be read, not changed."""
         # keyed by identity: the refs of one volume are one object, and a VolumeRef hashes
         # by value in Python, slowly
         sides: dict[int, dict[str, object]] = {}
@@ -178,17 +165,7 @@ class Conflicts:
         times = {t: rfc3339(t) for t in {*self.start, *self.end}}
         return [
             _line(sides[id(a)], sides[id(b)], times[s0], times[e0], d, v, g, conflict_id)
-            for conflict_id, a, b, s0, e0, d, v, g in zip(
-                repeat(None) if ids is None else ids,
-                self.a,
-                self.b,
-                self.start,
-                self.end,
-                self.horizontal_m,
-                self.vertical_m,
-                self.time_gap_s,
-                strict=ids is not None,
-            )
+            for conflict_id, a, b, s0, e0, d, v, g in zip(ids, *self._columns(), strict=True)
         ]
 
 
