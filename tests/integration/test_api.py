@@ -3,6 +3,8 @@ HTTP as a client sees them."""
 
 from __future__ import annotations
 
+import json
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,6 +60,19 @@ def collection(ref: str, lon: float = 38.5, *, hours: float = 0.0, **top: Any) -
     return {"type": "FeatureCollection", "features": [feature], **top}
 
 
+def as_polygon(body: dict[str, Any], vertices: int = 1_000) -> dict[str, Any]:
+    """``body`` with its point and radius replaced by a polygon of ``vertices`` around the point
+    (radius 0.05°): big enough a body to be checked in a worker thread, not the event loop."""
+    feature = body["features"][0]
+    lon, lat = feature["geometry"]["coordinates"]
+    turns = [2 * math.pi * k / vertices for k in range(vertices)]
+    ring = [[lon + 0.05 * math.cos(t), lat + 0.05 * math.sin(t)] for t in turns]
+    feature["geometry"] = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+    del feature["properties"]["radius_m"]
+    assert len(json.dumps(body)) > app_module.IN_LOOP_BYTES
+    return body
+
+
 def test_health_needs_no_token(api: Api) -> None:
     assert api.client.get("/health").json() == {"status": "ok"}
 
@@ -90,11 +105,13 @@ def test_every_endpoint_but_health_needs_a_valid_token(
     assert response.headers["www-authenticate"] == "Bearer"
 
 
-def test_filing_answers_with_the_notice_and_its_conflicts(api: Api) -> None:
+@pytest.mark.parametrize("big", [False, True], ids=["in-the-event-loop", "in-a-worker-thread"])
+def test_filing_answers_with_the_notice_and_its_conflicts(api: Api, big: bool) -> None:
     first = api.client.post("/v1/notices", json=collection("R-1"), headers=api.as_("russia"))
     assert first.status_code == 201, first.text
     assert first.json()["conflicts"] == []
-    second = api.client.post("/v1/notices", json=collection("C-1"), headers=api.as_("coalition"))
+    body = as_polygon(collection("C-1")) if big else collection("C-1")
+    second = api.client.post("/v1/notices", json=body, headers=api.as_("coalition"))
     assert second.status_code == 201, second.text
     body = second.json()
     assert body["notice"]["ref"] == "C-1" and body["notice"]["party"] == "coalition"
@@ -200,6 +217,7 @@ def test_a_late_notice_is_stored_marked_and_every_party_is_told(api: Api) -> Non
             },
             "features",
         ),
+        (as_polygon(collection("C-1", shared_with=["nobody"])), "shared_with"),
     ],
 )
 def test_bad_notices_are_problems_naming_the_field_and_change_nothing(

@@ -4,6 +4,7 @@ result as filing them one after the other."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -103,3 +104,36 @@ def test_the_filer_batches_concurrent_filings_and_loses_none(
     assert len(list_conflicts(uow)) == 8 * 8  # every coalition-russia pair, once
     assert sum(len(r.conflicts) for r in results) == 64
     assert verify(events_for(uow, None, 0)).ok
+
+
+def test_a_filing_cancelled_before_the_filer_takes_it_up_is_never_filed(
+    engine: sa.Engine, uow: SqlUnitOfWork, agreement: Agreement
+) -> None:
+    # the client of an awaited filing that goes away cancels its future: if the filer has not
+    # taken it up yet it files nothing of it; once taken up it cannot be cancelled, and the
+    # filer goes on either way
+    gate = threading.Event()
+
+    def held_uow() -> SqlUnitOfWork:
+        gate.wait(10)
+        return SqlUnitOfWork(engine)
+
+    filer = Filer(held_uow, lambda: agreement, lambda: NOW)
+
+    def filing(ref: str, party: str) -> Filing:
+        return prepare_filing([notice(ref, party, volume(circle()))], agreement, now=NOW)
+
+    taken = filer.submit(filing("C-1", "coalition"))
+    deadline = time.monotonic() + 10
+    while not taken.running() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert taken.running() and not taken.cancel()
+    dropped = filer.submit(filing("R-1", "russia"))
+    assert dropped.cancel()
+    kept = filer.submit(filing("R-2", "russia"))
+    gate.set()
+    assert isinstance(taken.result(10), Filed) and isinstance(kept.result(10), Filed)
+    assert dropped.cancelled()
+    with uow.read_only() as tx:
+        assert tx.notices.on_file({("russia", "R-1"), ("russia", "R-2")}) == {("russia", "R-2")}
+    assert [(c.a.notice, c.b.notice) for c in list_conflicts(uow)] == [("C-1", "R-2")]

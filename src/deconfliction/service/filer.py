@@ -1,13 +1,14 @@
 """Group commit for a service process: filings that arrive together share one transaction.
 
-Each request thread validates its own notices (:func:`prepare_filing`) and queues them; one
-writer thread takes everything queued, files it with :func:`file_each` (one lock, one candidate
-query, one durable commit) and hands each thread its own result. Under load that turns N commits
-into one; alone, a filing waits for nobody. Once it holds the ledger lock it takes what queued up
-meanwhile as well: with several processes on one database the lock is what everyone waits for,
-and the wait, spent batching, makes each turn under it serve more filings. A failure of the
-whole transaction (the database gone, say) is every waiting filing's failure, and nothing of it
-is stored.
+Each request validates its own notices (:func:`prepare_filing`) and queues them; one writer
+thread takes everything queued, files it with :func:`file_each` (one lock, one candidate query,
+one durable commit) and hands each request its own result, through a future that a thread waits
+on (:meth:`Filer.file`) or the event loop awaits (:meth:`Filer.submit`). Under load that turns N
+commits into one; alone, a filing waits for nobody. Once it holds the ledger lock it takes what
+queued up meanwhile as well: with several processes on one database the lock is what everyone
+waits for, and the wait, spent batching, makes each turn under it serve more filings. A failure
+of the whole transaction (the database gone, say) is every waiting filing's failure, and nothing
+of it is stored.
 """
 
 from __future__ import annotations
@@ -52,20 +53,27 @@ class Filer:
 
     def file(self, filing: Filing) -> Filed:
         """Store ``filing`` (in a shared transaction) and return what it stored, or raise."""
+        return self.submit(filing).result()
+
+    def submit(self, filing: Filing) -> Future[Filed]:
+        """Queue ``filing``; the future tells what it stored, or raises. Cancelled before the
+        filer takes it up (the client went away), it is never filed; once taken up, it can no
+        longer be cancelled, so every filing stored gets its result."""
         request = _Request(filing)
         self._queue.put(request)
-        return request.done.result()
+        return request.done
 
     def _run(self) -> None:
         while True:
-            batch = take_batch(self._queue, self._max_batch)
-            self._file(batch)
+            batch = _live(take_batch(self._queue, self._max_batch))
+            if batch:
+                self._file(batch)
 
     def _file(self, batch: list[_Request]) -> None:
         def more() -> tuple[list[Filing], datetime]:
             # the lock is held now: what queued up while this filer waited for it (another
             # process's filing, say) joins this transaction rather than waiting for the next
-            extra = take_queued(self._queue, self._max_batch - len(batch))
+            extra = _live(take_queued(self._queue, self._max_batch - len(batch)))
             batch.extend(extra)
             return [r.filing for r in extra], self._clock()
 
@@ -87,6 +95,11 @@ class Filer:
                 r.done.set_result(replace(result, readback=back))
             else:
                 r.done.set_exception(result)
+
+
+def _live(requests: list[_Request]) -> list[_Request]:
+    """The requests not cancelled, each marked as taken up (no longer cancellable)."""
+    return [r for r in requests if r.done.set_running_or_notify_cancel()]
 
 
 def _read_backs(filings: list[Filing]) -> list[list[dict[str, Any]]]:
