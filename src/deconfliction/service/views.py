@@ -84,12 +84,15 @@ def filed_view(entries: list[Entry], party: str) -> dict[str, Any]:
     for e in entries:
         if e.kind == "notice.remarks" and party in e.audience:
             notice["remarks"] = e.payload["remarks"]
-    conflicts = [c for e in entries if e.kind == "conflict.found" for c in conflict_views(e)]
-    return {"notice": notice, "conflicts": [c for c in conflicts if _involves(c, party)]}
-
-
-def _involves(conflict: dict[str, Any], party: str) -> bool:
-    return party in (conflict["a"]["party"], conflict["b"]["party"])
+    # a conflict.found entry lists the conflicts of one pair of parties, its audience: which
+    # of them the caller sees is decided by that audience, as everywhere, not line by line
+    conflicts = [
+        c
+        for e in entries
+        if e.kind == "conflict.found" and party in e.audience
+        for c in conflict_views(e)
+    ]
+    return {"notice": notice, "conflicts": conflicts}
 
 
 def notice_for(uow: UnitOfWork, party: str, notice_id: int) -> dict[str, Any]:
