@@ -19,20 +19,35 @@ from deconfliction.store import SqlUnitOfWork, create_engine, upgrade
 from deconfliction.store.bulk import COPY_FROM, DEFERRED, Copy, insert_rows
 from deconfliction.store.migrate import MIGRATIONS
 from deconfliction.store.tables import agreement, ledger_entry, metadata, party
+from deconfliction.store.tables import conflict as conflict_table
+from deconfliction.store.tables import volume as volume_table
 from deconfliction.strategic.detect import prepare_many
+
+CHECKED_BY_TRIGGERS = {"fk_conflict_volume_a_volume", "fk_conflict_volume_b_volume"}
+"""Foreign keys that migration 0006 replaces by statement triggers on PostgreSQL."""
 
 
 def test_migrated_schema_matches_the_tables(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         upgrade(conn)
+    postgresql = engine.dialect.name == "postgresql"
+
+    def compared(obj: object, name: str | None, kind: str, *_: object) -> bool:
+        return not (postgresql and kind == "foreign_key_constraint" and name in CHECKED_BY_TRIGGERS)
+
     with engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": True}
+            conn,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "include_object": compared,
+            },
         )
         assert compare_metadata(context, metadata) == []
 
 
-LATEST = "0005"
+LATEST = "0006"
 
 
 def test_upgrading_twice_changes_nothing(engine: sa.Engine) -> None:
@@ -70,6 +85,7 @@ def test_the_migration_scripts_ship_inside_the_package() -> None:
         "0003_hotline.py",
         "0004_signatures.py",
         "0005_tracks.py",
+        "0006_conflict_references.py",
     ]
 
 
@@ -319,3 +335,72 @@ def test_two_additions_in_one_transaction_get_their_own_ids_while_held_back(
             ("coalition", "R-1"),
             ("russia", "R-2"),
         }
+
+
+def _conflict_row(conflict_id: int, volume_a: int, volume_b: int) -> tuple[object, ...]:
+    return (conflict_id, volume_a, volume_b, NOW, NOW, 0.0, 0.0, 0.0, NOW)
+
+
+CONFLICT_COLUMNS = (
+    "id",
+    "volume_a",
+    "volume_b",
+    "start_at",
+    "end_at",
+    "horizontal_m",
+    "vertical_m",
+    "time_gap_s",
+    "found_at",
+)
+
+
+REFERENCE_REFUSED = "FOREIGN KEY|names a volume|names this volume"
+"""SQLite's foreign key error, or the message of migration 0006's triggers on PostgreSQL."""
+
+
+@pytest.mark.parametrize("rows", [1, COPY_FROM], ids=["insert", "copy-on-postgresql"])
+def test_a_conflict_naming_a_volume_not_stored_is_refused(
+    uow: SqlUnitOfWork, engine: sa.Engine, rows: int
+) -> None:
+    """Foreign keys on SQLite, statement triggers on PostgreSQL (migration 0006): one bad row
+    among many refuses the batch, by INSERT or by COPY, and nothing of it is stored; a stored
+    conflict cannot be moved off its volumes, nor a volume it names deleted."""
+    ten = [volume(circle()) for _ in range(10)]
+    far = [volume(circle(lon=20.0)) for _ in range(10)]  # apart: no conflict is found
+    file_notices(
+        uow,
+        [notice("C-1", "coalition", *ten), notice("R-1", "russia", *far)],
+        loads_agreement(AGREEMENT_TOML),
+        now=NOW,
+    )
+    with engine.connect() as conn:
+        ids = list(conn.execute(sa.select(volume_table.c.id).order_by(volume_table.c.id)).scalars())
+    pairs = [(a, b) for a in ids[:10] for b in ids[10:]]
+    good = [_conflict_row(1_000 + k, a, b) for k, (a, b) in enumerate(pairs[: max(rows - 1, 1)])]
+    a, b = pairs[0]
+    for bad in ((a, 999_999), (999_999, b)):
+        with pytest.raises(StoreError, match=REFERENCE_REFUSED), uow:
+            insert_rows(
+                uow.connection,
+                conflict_table,
+                [*good[: rows - 1], _conflict_row(2_000, *bad)],
+                columns=CONFLICT_COLUMNS,
+            )
+            uow.commit()
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(conflict_table)).scalar() == 0
+    with uow:  # the same rows with stored volumes go in
+        insert_rows(uow.connection, conflict_table, good, columns=CONFLICT_COLUMNS)
+        uow.commit()
+    moved = conflict_table.update().where(conflict_table.c.id == 1_000).values(volume_b=999_999)
+    with pytest.raises(StoreError, match=REFERENCE_REFUSED), uow:
+        uow.connection.execute(moved)
+    with pytest.raises(StoreError, match=REFERENCE_REFUSED), uow:
+        uow.connection.execute(volume_table.delete().where(volume_table.c.id == a))
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(conflict_table.c.volume_a, conflict_table.c.volume_b).order_by(
+                conflict_table.c.id
+            )
+        )
+        assert stored.all() == [(r[1], r[2]) for r in good]

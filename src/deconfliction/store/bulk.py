@@ -34,6 +34,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from deconfliction.store.engine import postgresql_itself
+
 BATCH = 20_000
 """Rows per ``executemany``: bounds memory on imports of millions of rows."""
 
@@ -86,7 +88,7 @@ def insert_rows(
         return 0
     names = tuple(first) if columns is None else tuple(columns)
     sql, processors = _statement(table, names, conn.dialect)
-    copy = _copy_statement(table, names, conn.dialect) if _copies(conn) else None
+    copy = _copy_statement(table, names, conn.dialect) if postgresql_itself(conn) else None
     get = None if columns is not None else itemgetter(*names)
     done = 0
     for batch in _batches(chain([first], it)):
@@ -194,14 +196,6 @@ def _runs(
         else:
             runs[-1].append(item)
     return runs
-
-
-def _copies(conn: sa.Connection) -> bool:
-    """Whether inserts on ``conn`` may go as binary ``COPY``: psycopg on PostgreSQL itself."""
-    if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
-        return False
-    raw = conn.connection.driver_connection
-    return raw.info.parameter_status("crdb_version") is None  # type: ignore[union-attr]
 
 
 @lru_cache(maxsize=256)

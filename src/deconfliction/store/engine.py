@@ -90,3 +90,13 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     """Write transactions take the write lock at once; read-only ones take none."""
     read_only = conn.get_execution_options().get(READ_ONLY, False)
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def postgresql_itself(conn: sa.Connection) -> bool:
+    """Whether ``conn`` is PostgreSQL itself through psycopg, not another server that speaks its
+    wire protocol (CockroachDB names itself in its ``crdb_version`` parameter): what ``COPY`` and
+    the statement triggers of migration 0006 need."""
+    if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
+        return False
+    raw = conn.connection.driver_connection
+    return raw.info.parameter_status("crdb_version") is None  # type: ignore[union-attr]

@@ -150,6 +150,8 @@ index_level = sa.Table(
     sa.Column("time", sa.Integer, primary_key=True, autoincrement=False),
 )
 
+# The two volumes of a conflict are foreign keys on SQLite; on PostgreSQL, since 0006, triggers
+# that check each statement's rows at once refuse what these keys would (see that migration).
 conflict = sa.Table(
     "conflict",
     metadata,
