@@ -18,6 +18,7 @@ from deconfliction.service import file_notices, list_conflicts
 from deconfliction.store import SqlUnitOfWork, create_engine, upgrade
 from deconfliction.store.bulk import COPY_FROM, DEFERRED, Copy, insert_rows
 from deconfliction.store.migrate import MIGRATIONS
+from deconfliction.store.repository import CONFLICT_COLUMNS
 from deconfliction.store.tables import agreement, ledger_entry, metadata, party
 from deconfliction.store.tables import conflict as conflict_table
 from deconfliction.store.tables import volume as volume_table
@@ -339,19 +340,6 @@ def test_two_additions_in_one_transaction_get_their_own_ids_while_held_back(
 
 def _conflict_row(conflict_id: int, volume_a: int, volume_b: int) -> tuple[object, ...]:
     return (conflict_id, volume_a, volume_b, NOW, NOW, 0.0, 0.0, 0.0, NOW)
-
-
-CONFLICT_COLUMNS = (
-    "id",
-    "volume_a",
-    "volume_b",
-    "start_at",
-    "end_at",
-    "horizontal_m",
-    "vertical_m",
-    "time_gap_s",
-    "found_at",
-)
 
 
 REFERENCE_REFUSED = "FOREIGN KEY|names a volume|names this volume"
