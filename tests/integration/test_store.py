@@ -16,7 +16,7 @@ from deconfliction.agreement import loads_agreement
 from deconfliction.errors import StoreError
 from deconfliction.service import file_notices, list_conflicts
 from deconfliction.store import SqlUnitOfWork, create_engine, upgrade
-from deconfliction.store.bulk import COPY_FROM, DEFERRED, Copy, insert_rows
+from deconfliction.store.bulk import COPY_FROM, DEFERRED, Arrays, Copy, insert_rows
 from deconfliction.store.migrate import MIGRATIONS
 from deconfliction.store.repository import CONFLICT_COLUMNS
 from deconfliction.store.tables import agreement, ledger_entry, metadata, party
@@ -272,6 +272,32 @@ def test_a_large_insert_stores_exactly_what_row_by_row_inserts_store(
     assert [r["seq"] for r in mine] == [r["seq"] for r in small + large]
     for got, want in zip(mine, small + large, strict=True):
         assert got == {**want, "at": want["at"].astimezone(UTC)}  # type: ignore[union-attr]
+
+
+def test_held_back_small_inserts_into_one_table_go_as_one_statement(
+    uow: SqlUnitOfWork, engine: sa.Engine
+) -> None:
+    """On PostgreSQL rows below COPY_FROM go as one INSERT over an array per column, and the
+    next held-back insert into the same columns joins it (a filing's messages, one by one); the
+    rows read back exactly as inserted, quotes, nulls and instants included."""
+    rows = _ledger_rows(40_001, 5)
+    rows[2]["payload"] = '{"text":"it\'s \\"quoted\\", {a,b} NULL"}'
+    with uow:
+        uow.lock_ledger()
+        uow.defer_writes()
+        for row in rows:
+            insert_rows(uow.connection, ledger_entry, [row])
+        insert_rows(uow.connection, party, [{"id": "ngo", "name": "NGO"}])
+        held = [(type(sql), len(params or ())) for sql, params in uow.connection.info[DEFERRED]]
+        if engine.dialect.name == "postgresql":
+            assert held == [(Arrays, 5), (Arrays, 1)]
+        else:
+            assert held == [(str, 1)] * 6
+        uow.commit()
+    with engine.connect() as conn:
+        assert "ngo" in _parties(conn)
+        mine = [r for r in _stored_ledger(conn) if r["seq"] > 40_000]
+    assert mine == [{**r, "at": r["at"].astimezone(UTC)} for r in rows]  # type: ignore[attr-defined]
 
 
 def test_a_refused_copy_stores_nothing_of_its_transaction(
