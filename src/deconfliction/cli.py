@@ -31,7 +31,7 @@ from deconfliction.geo.readback import read_backs
 from deconfliction.ingest.geojson import conflicts_geojson, loads_notices
 from deconfliction.ledger import dumps_lines, loads_lines, verify
 from deconfliction.officers import Role
-from deconfliction.runtime import paused_gc
+from deconfliction.runtime import freeze_heap, paused_gc
 from deconfliction.service import (
     check_parties,
     file_notices,
@@ -493,8 +493,14 @@ def _run_server(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from deconfliction.api import create_app
+    from deconfliction.geo.readback import gazetteer
+    from deconfliction.tactical.detect import warm_up
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    service = create_app(settings)
+    gazetteer()  # what the service would load as it starts (places, compiled loops),
+    warm_up()  # loaded now to be frozen with the rest: it stays for the process's life
+    freeze_heap()
+    uvicorn.run(service, host=host, port=port, log_level="warning")
 
 
 INTERNAL_ERROR = 3

@@ -1,4 +1,4 @@
-"""Process-level tuning for bulk work."""
+"""Process-level tuning for bulk work and long-running services."""
 
 from __future__ import annotations
 
@@ -22,3 +22,15 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def freeze_heap() -> None:
+    """Move every object alive now out of the cyclic collector's sight (:func:`gc.freeze`).
+
+    For a service once it has started: the modules, the gazetteer and the compiled code it loaded
+    are never garbage, yet each full collection walked all of them, 100 to 200 ms at a time, in
+    whichever thread happened to allocate, often the one holding the ledger lock, so every other
+    process's filings waited too. What is made afterwards is collected as before.
+    """
+    gc.collect()
+    gc.freeze()

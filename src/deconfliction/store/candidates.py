@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from deconfliction.agreement import Separation
 from deconfliction.geo.footprint import Box, Footprint
 from deconfliction.service.ports import Candidates, Progress
+from deconfliction.store.sql import one_of
 from deconfliction.store.tables import notice, volume, volume_cell
 from deconfliction.strategic import cells
 from deconfliction.strategic.detect import Prepared, VolumeRef, extents
@@ -56,7 +57,7 @@ _CELL_COLUMNS = (
     _vc.north,
 )
 _FILTERS = (
-    _vc.cell.in_(sa.bindparam("keys", expanding=True)),
+    one_of(_vc.cell, "keys"),
     _vc.start_s < sa.bindparam("end_s"),
     _vc.end_s > sa.bindparam("start_s"),
     _vc.lower_m < sa.bindparam("upper_m"),
@@ -86,7 +87,7 @@ FOOTPRINTS = (
         volume.c.east,
     )
     .join_from(volume, notice, volume.c.notice_id == notice.c.id)
-    .where(volume.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .where(one_of(volume.c.id, "ids"))
 )
 
 

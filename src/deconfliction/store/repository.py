@@ -32,6 +32,7 @@ from deconfliction.service.ports import (
 )
 from deconfliction.store import candidates
 from deconfliction.store.bulk import insert_rows
+from deconfliction.store.sql import one_of
 from deconfliction.store.tables import (
     agreement,
     conflict,
@@ -118,8 +119,8 @@ class StoreState:
 
 
 NOTICES_ON_FILE = sa.select(notice.c.party_id, notice.c.ref).where(
-    notice.c.party_id.in_(sa.bindparam("parties", expanding=True)),
-    notice.c.ref.in_(sa.bindparam("refs", expanding=True)),
+    one_of(notice.c.party_id, "parties"),
+    one_of(notice.c.ref, "refs"),
 )
 
 
@@ -136,14 +137,14 @@ VOLUMES = (
         notice.c.activity,
     )
     .join_from(volume, notice, volume.c.notice_id == notice.c.id)
-    .where(volume.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .where(one_of(volume.c.id, "ids"))
 )
 
 
 SHARING = (
     sa.select(volume.c.id, notice.c.shared_with)
     .join_from(volume, notice, volume.c.notice_id == notice.c.id)
-    .where(volume.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .where(one_of(volume.c.id, "ids"))
 )
 
 
