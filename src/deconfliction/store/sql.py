@@ -16,10 +16,10 @@ class OneOf(sa.sql.expression.ColumnElement[bool]):
 
     SQLite gets the list as one parameter per value (an expanding ``IN``). PostgreSQL gets it as
     one array, ``column = ANY(:name)``: the statement's text then stays the same whatever the
-    list's length, so the server prepares it once instead of parsing and planning each call
-    anew. ``python benchmarks/id_lists.py`` (a busy cell's store): 300 volume ids took 1.6–1.8
-    ms instead of 2.7–2.8 for the candidates' footprints and 0.6–0.7 ms instead of 1.8 for their
-    sharing; 10 ids cost the same either way.
+    list's length, so psycopg has the server prepare it once instead of parsing and planning
+    each call anew. ``python benchmarks/id_lists.py`` (a busy cell's store): 300 volume ids took
+    1.6–1.8 ms instead of 2.7–2.8 for the candidates' footprints and 0.6–0.7 ms instead of 1.8
+    for their sharing; 10 ids cost the same either way.
     """
 
     inherit_cache = True
