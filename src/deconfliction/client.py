@@ -25,6 +25,9 @@ from deconfliction import signing
 
 Json = Any
 
+KEEPALIVE_S = 2.0
+"""How long an idle connection is kept for reuse: well inside the service's 5 s."""
+
 
 class ApiError(Exception):
     """An error answer of the service, as its problem document tells it."""
@@ -52,6 +55,10 @@ class Client:
             headers={"Authorization": f"Bearer {token}"},
             transport=transport,
             timeout=timeout,
+            # the service (uvicorn) closes a connection idle for 5 s, httpx by default reuses one
+            # idle up to 5 s: a request sent on it just as the service closes it fails with
+            # "Server disconnected" (seen once in a replay with a pause between reports)
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S),
         )
         self._key, self._clock = key, clock
 
