@@ -331,6 +331,72 @@ def test_held_back_writes_of_an_abandoned_transaction_are_dropped(
         assert "ngo" not in _parties(conn)
 
 
+def test_writes_sent_ahead_and_held_back_after_commit_together_in_order(
+    uow: SqlUnitOfWork, engine: sa.Engine
+) -> None:
+    """What was held back before send_ahead (a COPY among it) and what after both reach the
+    store with the commit, and nothing before it; a read after send_ahead is refused."""
+    large = _ledger_rows(50_001, COPY_FROM)
+    with uow:
+        uow.lock_ledger()
+        uow.defer_writes()
+        insert_rows(uow.connection, party, [{"id": "ngo", "name": "NGO"}])
+        insert_rows(uow.connection, ledger_entry, large)
+        uow.send_ahead()
+        insert_rows(uow.connection, party, [{"id": "ngo2", "name": "NGO 2"}])
+        if engine.dialect.name == "postgresql":  # the second insert is still held back
+            assert [sql for sql, _ in uow.connection.info[DEFERRED]] != []
+            with pytest.raises(RuntimeError, match="send_ahead"):
+                uow.connection.execute(sa.select(party.c.id))
+        with uow.read_only() as peek:  # nothing is committed before the commit
+            assert not {"ngo", "ngo2"} & _parties(peek.connection)
+        uow.commit()
+    with engine.connect() as conn:
+        assert {"ngo", "ngo2"} <= _parties(conn)
+        mine = [r for r in _stored_ledger(conn) if r["seq"] > 50_000]
+    assert [r["seq"] for r in mine] == [r["seq"] for r in large]
+
+
+def test_a_refused_write_sent_ahead_stores_nothing_and_leaves_the_connection_clean(
+    uow: SqlUnitOfWork, engine: sa.Engine
+) -> None:
+    rows = _ledger_rows(60_001, COPY_FROM)
+    rows[-1]["seq"] = rows[0]["seq"]  # a key twice: refused while the caller goes on
+    with pytest.raises(StoreError, match="refused"), uow:
+        uow.lock_ledger()
+        uow.defer_writes()
+        insert_rows(uow.connection, party, [{"id": "ngo", "name": "NGO"}])
+        insert_rows(uow.connection, ledger_entry, rows)
+        uow.send_ahead()
+        insert_rows(uow.connection, party, [{"id": "ngo2", "name": "NGO 2"}])
+        uow.commit()
+    with engine.connect() as conn:
+        assert not {"ngo", "ngo2"} & _parties(conn)
+        assert not [r for r in _stored_ledger(conn) if r["seq"] > 60_000]
+    for k in range(3):  # whichever pooled connection comes next works
+        with uow:
+            uow.lock_ledger()
+            insert_rows(uow.connection, party, [{"id": f"ok-{k}", "name": "fine"}])
+            uow.commit()
+
+
+def test_writes_sent_ahead_of_an_abandoned_transaction_are_rolled_back(
+    uow: SqlUnitOfWork, engine: sa.Engine
+) -> None:
+    with pytest.raises(ValueError, match="changed its mind"), uow:
+        uow.lock_ledger()
+        uow.defer_writes()
+        insert_rows(uow.connection, ledger_entry, _ledger_rows(70_001, COPY_FROM))
+        uow.send_ahead()
+        raise ValueError("the caller changed its mind")
+    with engine.connect() as conn:
+        assert not [r for r in _stored_ledger(conn) if r["seq"] > 70_000]
+    with uow:  # the connection is free again
+        uow.lock_ledger()
+        insert_rows(uow.connection, party, [{"id": "after", "name": "fine"}])
+        uow.commit()
+
+
 def test_on_file_finds_each_party_reference_pair_only(uow: SqlUnitOfWork) -> None:
     far = volume(circle(lon=20.0))  # apart from the first: no conflict to record
     notices = [notice("R-1", "coalition", volume(circle())), notice("R-2", "russia", far)]

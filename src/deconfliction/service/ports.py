@@ -405,6 +405,11 @@ class UnitOfWork(ABC):
         savepoint may follow."""
 
     @abstractmethod
+    def send_ahead(self) -> None:
+        """After :meth:`defer_writes`: the store may start storing what was held back so far
+        while the caller computes the rest; nothing may be read from here to the commit."""
+
+    @abstractmethod
     def savepoint(self) -> AbstractContextManager[None]:
         """A nested transaction: an exception inside undoes only what was done inside."""
 

@@ -226,6 +226,11 @@ def _store(
         found = _found(items, ids, near.stored, near.ids, near.i, near.j, sep)
         conflict_ids = uow.conflicts.add(found, found_at=now).tolist()
         hidden, features = _hidden_volumes(uow, found, notices)
+        for party in _told(found, late, notices, agreement):  # the last read: see below
+            uow.messages.roster(party)
+        # everything is read: the store takes the notices and conflict rows while the ledger
+        # entries and messages are made (under the lock, each millisecond counts twice)
+        uow.send_ahead()
         log = Recorder(head, at=now, actor=OPERATOR)
         parties = [p.id for p in agreement.parties]
         # each volume's filing, to give each conflict to the filing that brought it (volume b)
@@ -456,6 +461,17 @@ def _ready_conflicts(bodies: list[dict[str, object]]) -> Ready | list[dict[str, 
     except NotPlain:
         return bodies
     return Ready(bodies)
+
+
+def _told(
+    found: Found, late: Sequence[bool], notices: Sequence[Notice], agreement: Agreement
+) -> set[str]:
+    """The parties :func:`_announce` sends messages to (whose rosters it reads)."""
+    told = {r.party for r in found.conflicts.a} | {r.party for r in found.conflicts.b}
+    for n, x in zip(notices, late, strict=True):
+        if x:
+            told |= {p.id for p in agreement.parties if p.id != n.party}
+    return told
 
 
 def _announce(

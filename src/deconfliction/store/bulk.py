@@ -23,12 +23,21 @@ that is one pipeline, one round trip for every insert and the commit instead of 
 ``COPY``, which a pipeline cannot carry, goes between two). A filing holds the ledger lock from
 its first read to its commit, and every process waits for that lock, so each round trip saved
 under it is saved for all of them.
+
+Once it has read all it needs, such a transaction may also start sending what it has held back so
+far (:func:`send_ahead`) while it goes on computing the rest (its ledger entries): on PostgreSQL,
+when a ``COPY`` is among them, a thread of the process sends those writes on the same connection,
+and the server stores a busy cell's thousand conflict rows (about 10 ms with their three indexes
+and their check) while Python builds the entries, instead of after. Nothing may run on the
+connection from then on (a statement would see those writes, and share the driver's connection
+with that thread): the engines of :func:`create_engine` refuse it.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, islice
@@ -37,7 +46,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from deconfliction.store.engine import postgresql_itself
+from deconfliction.store.engine import SENT_AHEAD, postgresql_itself
 
 BATCH = 20_000
 """Rows per ``executemany``: bounds memory on imports of millions of rows."""
@@ -48,6 +57,10 @@ costs less than the round trip of its own that a ``COPY`` takes)."""
 
 DEFERRED = "deconfliction_deferred_writes"
 """Key of the held-back writes in the connection's ``info`` (popped at commit or close)."""
+
+AHEAD = SENT_AHEAD
+
+_senders = ThreadPoolExecutor(max_workers=2, thread_name_prefix="send-ahead")
 
 Processor = Callable[[Any], Any]
 
@@ -157,53 +170,109 @@ def defer_writes(conn: sa.Connection) -> None:
     conn.info.setdefault(DEFERRED, [])
 
 
+def send_ahead(conn: sa.Connection) -> None:
+    """Start sending the writes held back so far, on PostgreSQL in a thread of its own, and go
+    on holding back what follows (see the module). Only when a ``COPY`` is among them: a few
+    small inserts cost the server less than the round trip and the thread hop they would add.
+    Elsewhere everything waits for the commit."""
+    deferred = conn.info.get(DEFERRED)
+    if not deferred or AHEAD in conn.info or not postgresql_itself(conn):
+        return
+    if not any(isinstance(sql, Copy) for sql, _ in deferred):
+        return
+    conn.info[DEFERRED] = []
+    raw = conn.connection.driver_connection
+    conn.info[AHEAD] = _senders.submit(_send_runs, raw, _runs(deferred), conn.dialect, None)
+
+
+def sending_ahead(conn: sa.Connection) -> bool:
+    """Whether writes of the open transaction are being sent ahead (nothing may be read)."""
+    return AHEAD in conn.info
+
+
 def send_deferred(conn: sa.Connection, commit: Callable[[], None]) -> None:
     """Send the queued writes in order, then ``commit``: on PostgreSQL in one pipeline (the
-    driver sends everything, the commit included, before it waits for an answer). A failure
-    anywhere raises from here with the transaction rolled back and the connection clean."""
+    driver sends everything, the commit included, before it waits for an answer), after those
+    sent ahead are in. A failure anywhere raises from here with the transaction rolled back and
+    the connection clean."""
+    ahead: Future[None] | None = conn.info.pop(AHEAD, None)
     deferred = conn.info.pop(DEFERRED, None)
-    if not deferred:
-        commit()
-        return
     if conn.dialect.name != "postgresql":
-        for sql, params in deferred:
+        for sql, params in deferred or ():
             _send(conn, sql, params)
         commit()
         return
     raw = conn.connection.driver_connection
-    runs = _runs(deferred)
     try:
-        for k, run in enumerate(runs, start=1):
-            if isinstance(run[0][0], Copy):  # a pipeline cannot carry it: it goes between two
-                _send(conn, *run[0])
-                if k == len(runs):
-                    commit()
-                continue
-            with raw.pipeline():  # type: ignore[union-attr]
-                for sql, params in run:
-                    _send(conn, sql, params)
-                if k == len(runs):
-                    commit()
+        if ahead is not None:
+            ahead.result()
+        if deferred:
+            _send_runs(raw, _runs(deferred), conn.dialect, commit)
+        else:
+            commit()
     except BaseException:
         with contextlib.suppress(Exception):  # the connection may be gone: the error says so
             raw.rollback()  # type: ignore[union-attr]  # an aborted pipeline leaves it in error
         raise
 
 
+def _send_runs(
+    raw: Any,
+    runs: list[list[tuple[Statement, Sequence[Any] | None]]],
+    dialect: sa.Dialect,
+    commit: Callable[[], None] | None,
+) -> None:
+    """Send ``runs`` on the driver's connection, each in a pipeline or as a ``COPY``, then
+    ``commit`` (in the last pipeline, when it is one). Straight to the driver, so that a thread
+    sending ahead never touches the SQLAlchemy connection; its errors leave as SQLAlchemy's,
+    like those of every other statement."""
+    dbapi_error = dialect.loaded_dbapi.Error
+    try:
+        for k, run in enumerate(runs, start=1):
+            if isinstance(run[0][0], Copy):  # a pipeline cannot carry it: it goes between two
+                _copy_raw(raw, run[0][0], run[0][1] or ())
+                if k == len(runs) and commit is not None:
+                    commit()
+                continue
+            with raw.pipeline(), raw.cursor() as cursor:
+                for sql, params in run:
+                    _execute_raw(cursor, sql, params)
+                if k == len(runs) and commit is not None:
+                    commit()
+    except dbapi_error as exc:
+        raise sa.exc.DBAPIError.instance(
+            "(held-back writes)", None, exc, dbapi_error, hide_parameters=True, dialect=dialect
+        ) from exc
+
+
+def _execute_raw(cursor: Any, sql: Statement, params: Sequence[Any] | None) -> None:
+    if isinstance(sql, Arrays):
+        cursor.execute(sql.sql, tuple(list(c) for c in zip(*params or (), strict=True)))
+    elif isinstance(sql, Copy):
+        raise TypeError("a COPY goes on its own")
+    elif params is None:
+        cursor.execute(sql)
+    else:
+        cursor.executemany(sql, params)
+
+
 def _copy(conn: sa.Connection, sql: Copy, rows: Sequence[Any]) -> None:
     """Send ``rows`` by ``COPY`` on the driver's connection, in the open transaction; the
     driver's errors leave as SQLAlchemy's, like those of every other statement."""
-    raw = conn.connection.driver_connection
     dbapi_error = conn.dialect.loaded_dbapi.Error
     try:
-        with raw.cursor() as cursor, cursor.copy(sql.sql) as copy:  # type: ignore[union-attr]
-            copy.set_types(sql.types)
-            for row in rows:
-                copy.write_row(row)
+        _copy_raw(conn.connection.driver_connection, sql, rows)
     except dbapi_error as exc:
         raise sa.exc.DBAPIError.instance(
             sql.sql, None, exc, dbapi_error, hide_parameters=True, dialect=conn.dialect
         ) from exc
+
+
+def _copy_raw(raw: Any, sql: Copy, rows: Sequence[Any]) -> None:
+    with raw.cursor() as cursor, cursor.copy(sql.sql) as copy:
+        copy.set_types(sql.types)
+        for row in rows:
+            copy.write_row(row)
 
 
 def _runs(
@@ -252,8 +321,13 @@ def _arrays(table: sa.Table, columns: Sequence[str], dialect: sa.Dialect) -> Arr
 
 
 def forget_deferred(conn: sa.Connection) -> None:
-    """Drop writes still queued (the transaction is being abandoned)."""
+    """Drop writes still queued (the transaction is being abandoned), once those being sent
+    ahead are in or failed: the connection is free again for its rollback."""
     conn.info.pop(DEFERRED, None)
+    ahead: Future[None] | None = conn.info.pop(AHEAD, None)
+    if ahead is not None:
+        with contextlib.suppress(Exception):  # the rollback that follows undoes them anyway
+            ahead.result()
 
 
 def _batches(rows: Iterator[Any]) -> Iterator[list[Any]]:

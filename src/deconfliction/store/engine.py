@@ -28,6 +28,12 @@ from deconfliction.errors import StoreError
 READ_ONLY = "deconfliction_read_only"
 """Execution option: a transaction that only reads (plain ``BEGIN`` on SQLite, no write lock)."""
 
+SENT_AHEAD = "deconfliction_sent_ahead"
+"""Key, in a connection's ``info``, of the writes a thread is sending ahead on it (see
+:func:`deconfliction.store.bulk.send_ahead`): until they are in, nothing else may run on it."""
+
+_ITSELF = "deconfliction_postgresql_itself"
+
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
@@ -48,9 +54,11 @@ def create_engine(url: str | URL) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
     try:
-        return sa.create_engine(parsed, isolation_level="READ COMMITTED", pool_pre_ping=True)
+        engine = sa.create_engine(parsed, isolation_level="READ COMMITTED", pool_pre_ping=True)
     except (NoSuchModuleError, ImportError) as exc:
         raise StoreError(f"no driver for {parsed.drivername!r}: {exc}") from None
+    event.listen(engine, "before_execute", _not_while_sending_ahead)
+    return engine
 
 
 def _parse(url: str | URL) -> URL:
@@ -92,11 +100,22 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def _not_while_sending_ahead(conn: sa.Connection, *_: object) -> None:
+    """A statement while writes are being sent ahead would see them (a read must not) and
+    share the driver's connection with another thread: a mistake in the caller, refused."""
+    if SENT_AHEAD in conn.info:
+        raise RuntimeError("no statement after send_ahead() until the commit")
+
+
 def postgresql_itself(conn: sa.Connection) -> bool:
     """Whether ``conn`` is PostgreSQL itself through psycopg, not another server that speaks its
     wire protocol (CockroachDB names itself in its ``crdb_version`` parameter): what ``COPY`` and
     the statement triggers of migration 0006 need."""
     if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
         return False
-    raw = conn.connection.driver_connection
-    return raw.info.parameter_status("crdb_version") is None  # type: ignore[union-attr]
+    itself = conn.info.get(_ITSELF)  # once per connection: a thread may be sending on it
+    if itself is None:
+        raw = conn.connection.driver_connection
+        crdb = raw.info.parameter_status("crdb_version")  # type: ignore[union-attr]
+        itself = conn.info[_ITSELF] = crdb is None
+    return bool(itself)

@@ -75,6 +75,11 @@ class SqlLedgerRepository(LedgerRepository):
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
 
+    def ready(self) -> None:
+        """Read now what :meth:`add` will need (the service's key), for a transaction that
+        reads nothing once it has sent its writes ahead."""
+        _service_private(self.conn)
+
     def add(self, entries: Sequence[Entry]) -> None:
         if not entries:
             return

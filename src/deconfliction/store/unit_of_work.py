@@ -19,7 +19,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from deconfliction.errors import NotInitialised, StoreError
 from deconfliction.service.ports import Head, UnitOfWork
 from deconfliction.store import migrate
-from deconfliction.store.bulk import DEFERRED, defer_writes, forget_deferred, send_deferred
+from deconfliction.store.bulk import (
+    DEFERRED,
+    defer_writes,
+    forget_deferred,
+    send_ahead,
+    send_deferred,
+)
 from deconfliction.store.candidates import PreparedCache
 from deconfliction.store.engine import READ_ONLY
 from deconfliction.store.keys import SqlKeyRepository
@@ -117,6 +123,12 @@ class SqlUnitOfWork(UnitOfWork):
         """Hold inserts and the ledger's head back and send them with the commit: on PostgreSQL
         one round trip for all of them while the ledger lock is held, instead of one each."""
         defer_writes(self.connection)
+
+    def send_ahead(self) -> None:
+        """Start sending the held-back writes while the caller computes what follows (on
+        PostgreSQL; see :func:`deconfliction.store.bulk.send_ahead`)."""
+        self.ledger.ready()
+        send_ahead(self.connection)
 
     def rollback(self) -> None:
         if self._tx is not None and self._tx.is_active:
