@@ -58,9 +58,8 @@ costs less than the round trip of its own that a ``COPY`` takes)."""
 DEFERRED = "deconfliction_deferred_writes"
 """Key of the held-back writes in the connection's ``info`` (popped at commit or close)."""
 
-AHEAD = SENT_AHEAD
-
 _senders = ThreadPoolExecutor(max_workers=2, thread_name_prefix="send-ahead")
+"""The threads that send writes ahead (:func:`send_ahead`), shared by the process."""
 
 Processor = Callable[[Any], Any]
 
@@ -176,18 +175,13 @@ def send_ahead(conn: sa.Connection) -> None:
     small inserts cost the server less than the round trip and the thread hop they would add.
     Elsewhere everything waits for the commit."""
     deferred = conn.info.get(DEFERRED)
-    if not deferred or AHEAD in conn.info or not postgresql_itself(conn):
+    if not deferred or SENT_AHEAD in conn.info or not postgresql_itself(conn):
         return
     if not any(isinstance(sql, Copy) for sql, _ in deferred):
         return
     conn.info[DEFERRED] = []
     raw = conn.connection.driver_connection
-    conn.info[AHEAD] = _senders.submit(_send_runs, raw, _runs(deferred), conn.dialect, None)
-
-
-def sending_ahead(conn: sa.Connection) -> bool:
-    """Whether writes of the open transaction are being sent ahead (nothing may be read)."""
-    return AHEAD in conn.info
+    conn.info[SENT_AHEAD] = _senders.submit(_send_runs, raw, _runs(deferred), conn.dialect, None)
 
 
 def send_deferred(conn: sa.Connection, commit: Callable[[], None]) -> None:
@@ -195,7 +189,7 @@ def send_deferred(conn: sa.Connection, commit: Callable[[], None]) -> None:
     driver sends everything, the commit included, before it waits for an answer), after those
     sent ahead are in. A failure anywhere raises from here with the transaction rolled back and
     the connection clean."""
-    ahead: Future[None] | None = conn.info.pop(AHEAD, None)
+    ahead: Future[None] | None = conn.info.pop(SENT_AHEAD, None)
     deferred = conn.info.pop(DEFERRED, None)
     if conn.dialect.name != "postgresql":
         for sql, params in deferred or ():
@@ -324,7 +318,7 @@ def forget_deferred(conn: sa.Connection) -> None:
     """Drop writes still queued (the transaction is being abandoned), once those being sent
     ahead are in or failed: the connection is free again for its rollback."""
     conn.info.pop(DEFERRED, None)
-    ahead: Future[None] | None = conn.info.pop(AHEAD, None)
+    ahead: Future[None] | None = conn.info.pop(SENT_AHEAD, None)
     if ahead is not None:
         with contextlib.suppress(Exception):  # the rollback that follows undoes them anyway
             ahead.result()
