@@ -213,7 +213,12 @@ def test_a_refused_held_back_write_stores_nothing_and_leaves_the_connection_clea
         uow.commit()
     with engine.connect() as conn:
         assert "ngo" not in _parties(conn)
-    for k in range(3):  # whichever pooled connection comes next works
+    _pooled_connections_work(uow)
+
+
+def _pooled_connections_work(uow: SqlUnitOfWork) -> None:
+    """Whichever pooled connection comes next takes a write and a commit."""
+    for k in range(3):
         with uow:
             uow.lock_ledger()
             insert_rows(uow.connection, party, [{"id": f"ok-{k}", "name": "fine"}])
@@ -331,6 +336,17 @@ def test_held_back_writes_of_an_abandoned_transaction_are_dropped(
         assert "ngo" not in _parties(conn)
 
 
+def _send_ahead_between(uow: SqlUnitOfWork, rows: list[dict[str, object]]) -> None:
+    """Hold back a party "ngo" and ``rows`` of the ledger, send them ahead, then hold back a
+    party "ngo2"; the commit is the caller's."""
+    uow.lock_ledger()
+    uow.defer_writes()
+    insert_rows(uow.connection, party, [{"id": "ngo", "name": "NGO"}])
+    insert_rows(uow.connection, ledger_entry, rows)
+    uow.send_ahead()
+    insert_rows(uow.connection, party, [{"id": "ngo2", "name": "NGO 2"}])
+
+
 def test_writes_sent_ahead_and_held_back_after_commit_together_in_order(
     uow: SqlUnitOfWork, engine: sa.Engine
 ) -> None:
@@ -338,12 +354,7 @@ def test_writes_sent_ahead_and_held_back_after_commit_together_in_order(
     store with the commit, and nothing before it; a read after send_ahead is refused."""
     large = _ledger_rows(50_001, COPY_FROM)
     with uow:
-        uow.lock_ledger()
-        uow.defer_writes()
-        insert_rows(uow.connection, party, [{"id": "ngo", "name": "NGO"}])
-        insert_rows(uow.connection, ledger_entry, large)
-        uow.send_ahead()
-        insert_rows(uow.connection, party, [{"id": "ngo2", "name": "NGO 2"}])
+        _send_ahead_between(uow, large)
         if engine.dialect.name == "postgresql":  # the second insert is still held back
             assert [sql for sql, _ in uow.connection.info[DEFERRED]] != []
             with pytest.raises(RuntimeError, match="send_ahead"):
@@ -363,21 +374,12 @@ def test_a_refused_write_sent_ahead_stores_nothing_and_leaves_the_connection_cle
     rows = _ledger_rows(60_001, COPY_FROM)
     rows[-1]["seq"] = rows[0]["seq"]  # a key twice: refused while the caller goes on
     with pytest.raises(StoreError, match="refused"), uow:
-        uow.lock_ledger()
-        uow.defer_writes()
-        insert_rows(uow.connection, party, [{"id": "ngo", "name": "NGO"}])
-        insert_rows(uow.connection, ledger_entry, rows)
-        uow.send_ahead()
-        insert_rows(uow.connection, party, [{"id": "ngo2", "name": "NGO 2"}])
+        _send_ahead_between(uow, rows)
         uow.commit()
     with engine.connect() as conn:
         assert not {"ngo", "ngo2"} & _parties(conn)
         assert not [r for r in _stored_ledger(conn) if r["seq"] > 60_000]
-    for k in range(3):  # whichever pooled connection comes next works
-        with uow:
-            uow.lock_ledger()
-            insert_rows(uow.connection, party, [{"id": f"ok-{k}", "name": "fine"}])
-            uow.commit()
+    _pooled_connections_work(uow)
 
 
 def test_writes_sent_ahead_of_an_abandoned_transaction_are_rolled_back(
@@ -391,10 +393,7 @@ def test_writes_sent_ahead_of_an_abandoned_transaction_are_rolled_back(
         raise ValueError("the caller changed its mind")
     with engine.connect() as conn:
         assert not [r for r in _stored_ledger(conn) if r["seq"] > 70_000]
-    with uow:  # the connection is free again
-        uow.lock_ledger()
-        insert_rows(uow.connection, party, [{"id": "after", "name": "fine"}])
-        uow.commit()
+    _pooled_connections_work(uow)  # the connection is free again
 
 
 def test_on_file_finds_each_party_reference_pair_only(uow: SqlUnitOfWork) -> None:

@@ -156,11 +156,16 @@ def _send(conn: sa.Connection, sql: Statement, params: Sequence[Any] | None) -> 
     if isinstance(sql, Copy):
         _copy(conn, sql, params or ())
     elif isinstance(sql, Arrays):
-        conn.exec_driver_sql(sql.sql, tuple(list(c) for c in zip(*params or (), strict=True)))
+        conn.exec_driver_sql(sql.sql, _columns(params))
     elif params is None:
         conn.exec_driver_sql(sql)
     else:
         conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+
+
+def _columns(params: Sequence[Any] | None) -> tuple[list[Any], ...]:
+    """Rows as one list per column: the arrays of an :class:`Arrays` insert."""
+    return tuple(list(c) for c in zip(*params or (), strict=True))
 
 
 def defer_writes(conn: sa.Connection) -> None:
@@ -241,7 +246,7 @@ def _send_runs(
 
 def _execute_raw(cursor: Any, sql: Statement, params: Sequence[Any] | None) -> None:
     if isinstance(sql, Arrays):
-        cursor.execute(sql.sql, tuple(list(c) for c in zip(*params or (), strict=True)))
+        cursor.execute(sql.sql, _columns(params))
     elif isinstance(sql, Copy):
         raise TypeError("a COPY goes on its own")
     elif params is None:
