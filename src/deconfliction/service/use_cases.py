@@ -226,14 +226,8 @@ def _store(
         found = _found(items, ids, near.stored, near.ids, near.i, near.j, sep)
         conflict_ids = uow.conflicts.add(found, found_at=now).tolist()
         hidden, features = _hidden_volumes(uow, found, notices)
-        for party in _told(found, late, notices, agreement):  # the last read: see below
-            uow.messages.roster(party)
-        # everything is read: the store takes the notices and conflict rows while the ledger
-        # entries and messages are made (under the lock, each millisecond counts twice)
-        uow.send_ahead()
-        log = Recorder(head, at=now, actor=OPERATOR)
-        parties = [p.id for p in agreement.parties]
-        # each volume's filing, to give each conflict to the filing that brought it (volume b)
+        # each filing's share: its notices, and the conflicts it brought (those of its volumes
+        # as volume b), with the messages they call for
         of_volume = [filer[i] for i in _notice_of_items(notices)]
         volume_filing = dict(zip(ids.tolist(), of_volume, strict=True))
         notices_of: dict[int, list[int]] = {k: [] for k in kept}
@@ -242,9 +236,25 @@ def _store(
         conflicts_of: dict[int, list[int]] = {k: [] for k in kept}
         for c, volume_b in enumerate(found.volume_b):
             conflicts_of[volume_filing[volume_b]].append(c)
+        shares: dict[int, tuple[Found, list[int], list[_Announcement]]] = {}
+        for k in kept:
+            ours, ours_ids = found.take(conflicts_of[k]), [conflict_ids[c] for c in conflicts_of[k]]
+            late_ones = [
+                (filings[k].notices[m], int(notice_ids[i]))
+                for m, i in enumerate(notices_of[k])
+                if late[i]
+            ]
+            shares[k] = ours, ours_ids, _announcements(agreement, ours, ours_ids, late_ones)
+        for party in {a.to for *_, told in shares.values() for a in told}:
+            uow.messages.roster(party)  # the last read: the messages need each roster
+        # everything is read: the store takes the notices and conflict rows while the ledger
+        # entries and messages are made (under the lock, each millisecond counts twice)
+        uow.send_ahead()
+        log = Recorder(head, at=now, actor=OPERATOR)
+        parties = [p.id for p in agreement.parties]
         for k in kept:
             f, mine = filings[k], notices_of[k]
-            ours, ours_ids = found.take(conflicts_of[k]), [conflict_ids[c] for c in conflicts_of[k]]
+            ours, ours_ids, told = shares[k]
             start = len(log.entries)
             with log.acting(f.by.actor if f.by else OPERATOR):
                 _record_notices(
@@ -256,19 +266,7 @@ def _store(
                     signature=f.signature,
                 )
                 _record_conflicts(log, ours, ours_ids, notices, features, hidden)
-            _announce(
-                uow,
-                log,
-                agreement,
-                now,
-                ours,
-                ours_ids,
-                [
-                    (n, int(notice_ids[i]))
-                    for n, i, x in zip(f.notices, mine, f.late, strict=True)
-                    if x
-                ],
-            )
+            _announce(uow, log, agreement, now, told)
             outcome[k] = Filed(
                 [int(notice_ids[i]) for i in mine],
                 list(f.late),
@@ -463,28 +461,27 @@ def _ready_conflicts(bodies: list[dict[str, object]]) -> Ready | list[dict[str, 
     return Ready(bodies)
 
 
-def _told(
-    found: Found, late: Sequence[bool], notices: Sequence[Notice], agreement: Agreement
-) -> set[str]:
-    """The parties :func:`_announce` sends messages to (whose rosters it reads)."""
-    told = {r.party for r in found.conflicts.a} | {r.party for r in found.conflicts.b}
-    for n, x in zip(notices, late, strict=True):
-        if x:
-            told |= {p.id for p in agreement.parties if p.id != n.party}
-    return told
+@dataclass(frozen=True, slots=True)
+class _Announcement:
+    """A message the service sends by itself (:func:`announce`), decided before it is sent:
+    a filing reads the roster of each party it messages before its writes go ahead."""
+
+    to: str
+    kind: Kind
+    text: str
+    starts: datetime
+    about: dict[str, Any]
 
 
-def _announce(
-    uow: UnitOfWork,
-    log: Recorder,
+def _announcements(
     agreement: Agreement,
-    now: datetime,
     found: Found,
     ids: Sequence[int],
     late: Sequence[tuple[Notice, int]],
-) -> None:
+) -> list[_Announcement]:
     """Automatic hotline traffic: each party of new conflicts gets one message per other party
     (not one per conflict), and every other party one per late notice."""
+    out: list[_Announcement] = []
     c = found.conflicts
     groups: dict[tuple[str, str], list[int]] = {}
     for k, (ref_a, ref_b) in enumerate(zip(c.a, c.b, strict=True)):
@@ -501,17 +498,7 @@ def _announce(
             )
             # store ids: ints well inside the ledger's exact range, ready as they are
             about = {"conflicts": Ready([ids[k] for k in ks])}
-            announce(
-                uow,
-                log,
-                agreement,
-                now=now,
-                to=own,
-                kind=Kind.CONFLICT,
-                text=text,
-                starts=starts,
-                about=about,
-            )
+            out.append(_Announcement(own, Kind.CONFLICT, text, starts, about))
     for n, notice_id in late:
         starts = min(v.start for v in n.volumes)
         text = (
@@ -520,17 +507,32 @@ def _announce(
         )
         for p in agreement.parties:
             if p.id != n.party:
-                announce(
-                    uow,
-                    log,
-                    agreement,
-                    now=now,
-                    to=p.id,
-                    kind=Kind.LATE_NOTICE,
-                    text=text,
-                    starts=starts,
-                    about={"notice": notice_id},
+                out.append(
+                    _Announcement(p.id, Kind.LATE_NOTICE, text, starts, {"notice": notice_id})
                 )
+    return out
+
+
+def _announce(
+    uow: UnitOfWork,
+    log: Recorder,
+    agreement: Agreement,
+    now: datetime,
+    announcements: Sequence[_Announcement],
+) -> None:
+    """Send what :func:`_announcements` decided, in order."""
+    for a in announcements:
+        announce(
+            uow,
+            log,
+            agreement,
+            now=now,
+            to=a.to,
+            kind=a.kind,
+            text=a.text,
+            starts=a.starts,
+            about=a.about,
+        )
 
 
 def _refs(refs: Sequence[str], shown: int = 5) -> str:
@@ -598,7 +600,8 @@ def amend_notice(
         hidden, features = _hidden_volumes(uow, found, [notice])
         _record_conflicts(log, found, conflict_ids.tolist(), [notice], features, hidden)
         late_ones = [(notice, int(notice_ids[0]))] if late[0] else []
-        _announce(uow, log, agreement, now, found, conflict_ids.tolist(), late_ones)
+        told = _announcements(agreement, found, conflict_ids.tolist(), late_ones)
+        _announce(uow, log, agreement, now, told)
         uow.ledger.add(log.entries)
         uow.commit()
     return Filed(notice_ids.tolist(), late, found, conflict_ids.tolist(), log.entries)
