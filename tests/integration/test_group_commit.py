@@ -8,7 +8,7 @@ import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from support import NOW, circle, notice, random_notices, volume
+from support import NOW, T0, circle, notice, random_notices, volume
 
 from deconfliction.agreement import Agreement
 from deconfliction.errors import DuplicateNotice
@@ -16,8 +16,9 @@ from deconfliction.ledger import verify
 from deconfliction.service import file_notices, list_conflicts
 from deconfliction.service.filer import Filer
 from deconfliction.service.use_cases import Filed, Filing, file_each, prepare_filing
-from deconfliction.service.views import events_for
+from deconfliction.service.views import events_for, messages_for
 from deconfliction.store import SqlUnitOfWork
+from deconfliction.store.bulk import COPY_FROM
 from deconfliction.strategic.detect import find_conflicts, prepare_many
 
 
@@ -57,6 +58,38 @@ def test_a_batch_finds_what_one_by_one_finds(uow: SqlUnitOfWork, agreement: Agre
             assert isinstance(result, Filed)
             found += result.conflicts
     assert set(found) == set(expected) and len(found) == len(expected)
+
+
+def test_a_batch_whose_writes_go_ahead_messages_every_party_it_concerns(
+    uow: SqlUnitOfWork, agreement: Agreement
+) -> None:
+    """A batch with enough conflict rows for a COPY sends them ahead of its messages (on
+    PostgreSQL), having read every addressee's roster first: the parties of its conflicts, and
+    for a late notice every other party, turkey here, which is in no conflict."""
+    stored = [notice(f"C-{k}", "coalition", volume(circle())) for k in range(COPY_FROM)]
+    file_notices(uow, stored, agreement, now=NOW)
+    soon = T0 - timedelta(minutes=30)  # inside the agreement's notice period (PT1H) for air
+    batch = [
+        [notice("R-1", "russia", volume(circle()))],  # conflicts with every stored notice
+        [notice("R-2", "russia", volume(circle(30.0)))],
+    ]
+    filings = [prepare_filing(ns, agreement, now=soon) for ns in batch]
+    first, second = file_each(uow, filings, agreement, now=soon)
+    assert isinstance(first, Filed) and isinstance(second, Filed)
+    assert len(first.conflicts) == COPY_FROM and second.conflicts == []
+    assert first.late == second.late == [True]
+
+    def told(party: str) -> list[tuple[str, str]]:
+        """Each message to ``party``: its kind, and how many conflicts or which late notice."""
+        words = [(m["kind"], m["text"].split()) for m in messages_for(uow, party)]
+        return sorted((k, w[2] if k == "late_notice" else w[0]) for k, w in words)
+
+    late = [("late_notice", "R-1"), ("late_notice", "R-2")]
+    assert told("turkey") == late
+    assert told("coalition") == [("conflict", str(COPY_FROM)), *late]
+    assert told("russia") == [("conflict", str(COPY_FROM))]
+    assert len(list_conflicts(uow)) == COPY_FROM
+    assert verify(events_for(uow, None, 0)).ok
 
 
 def test_filings_that_arrive_while_the_lock_is_awaited_join_the_batch(
