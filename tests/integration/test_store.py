@@ -14,7 +14,9 @@ from support import AGREEMENT_TOML, NOW, circle, notice, volume
 
 from deconfliction.agreement import loads_agreement
 from deconfliction.errors import StoreError
+from deconfliction.officers import Role
 from deconfliction.service import file_notices, list_conflicts
+from deconfliction.service.officers import add_officer, revoke_officer
 from deconfliction.store import SqlUnitOfWork, create_engine, upgrade
 from deconfliction.store.bulk import COPY_FROM, DEFERRED, Arrays, Copy, insert_rows
 from deconfliction.store.migrate import MIGRATIONS
@@ -483,3 +485,26 @@ def test_a_conflict_naming_a_volume_not_stored_is_refused(
             )
         )
         assert stored.all() == [(r[1], r[2]) for r in good]
+
+
+def test_rosters_hold_each_partys_answering_levels_read_at_once(uow: SqlUnitOfWork) -> None:
+    """Every party's roster comes from one read: the distinct levels of its officers who can
+    answer (an observer or a revoked officer cannot), empty for a party without officers."""
+    for name, role, level in (
+        ("duty", Role.OFFICER, 1),
+        ("deputy", Role.OFFICER, 2),
+        ("second deputy", Role.ADMIN, 2),
+        ("watcher", Role.OBSERVER, 3),
+        ("gone", Role.OFFICER, 4),
+    ):
+        added, _ = add_officer(
+            uow, party="coalition", name=name, role=role, level=level, by=None, now=NOW
+        )
+    revoke_officer(uow, added.id, by=None, now=NOW)  # "gone"
+    add_officer(uow, party="russia", name="duty", role=Role.OFFICER, level=3, by=None, now=NOW)
+    with uow.read_only() as tx:
+        assert tx.messages.roster("coalition") == [1, 2]
+        assert tx.messages.roster("russia") == [3]
+        assert tx.messages.roster("turkey") == []
+        tx.messages.roster("coalition").append(9)  # a copy: the next answer is the same
+        assert tx.messages.roster("coalition") == [1, 2]

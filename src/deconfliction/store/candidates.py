@@ -13,6 +13,7 @@ loaded from their columns and rebuilt without re-validation, ready for :func:`de
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -85,6 +86,7 @@ FOOTPRINTS = (
         volume.c.north,
         volume.c.west,
         volume.c.east,
+        notice.c.shared_with,
     )
     .join_from(volume, notice, volume.c.notice_id == notice.c.id)
     .where(one_of(volume.c.id, "ids"))
@@ -324,7 +326,8 @@ def _load(
     conn: sa.Connection, ids: IntArray, window: _Pairs, cache: PreparedCache
 ) -> list[Prepared | None]:
     """The stored volumes ``ids`` as :class:`Prepared`, from the cache or rebuilt from their
-    rows (None for an id without a row); ``window`` holds each one's window and band."""
+    rows (None for an id without a row); ``window`` holds each one's window and band. The
+    sharing of those rebuilt is cached as well (:meth:`PreparedCache.sharing`)."""
     out: list[Prepared | None] = [cache.get(v) for v in ids.tolist()]
     missing = [k for k, p in enumerate(out) if p is None]
     at = {int(ids[k]): k for k in missing}
@@ -334,7 +337,15 @@ def _load(
             k = at[row.id]
             out[k] = _prepared(row, window, k)
             cache.put(row.id, out[k])
+            # its sharing too, which a conflict with it needs (no round trip of its own later)
+            cache.put_sharing(row.id, shared_with(row.shared_with))
     return out
+
+
+def shared_with(column: str) -> tuple[str, ...] | None:
+    """A notice's ``shared_with`` column (JSON): the parties it is shared with, None for all."""
+    parties = json.loads(column)
+    return None if parties is None else tuple(parties)
 
 
 def _prepared(row: sa.Row[Any], window: _Pairs, k: int) -> Prepared:

@@ -32,16 +32,14 @@ def _message(row: sa.Row[Any]) -> StoredMessage:
 
 
 # built once: a filing asks it for each of its messages, and building it cost more than running it
-ROSTER = (
-    sa.select(officer.c.level)
+ROSTERS = (
+    sa.select(officer.c.party_id, officer.c.level)
     .distinct()
-    .where(
-        officer.c.party_id == sa.bindparam("party"),
-        officer.c.revoked_at.is_(None),
-        officer.c.role != Role.OBSERVER.value,
-    )
-    .order_by(officer.c.level)
+    .where(officer.c.revoked_at.is_(None), officer.c.role != Role.OBSERVER.value)
+    .order_by(officer.c.party_id, officer.c.level)
 )
+"""Every party's roster levels at once: a filing messages two parties or more, and each round
+trip under the ledger lock is one that every process waits for."""
 
 
 MESSAGE_COLUMNS = (
@@ -65,7 +63,8 @@ class SqlMessageRepository(MessageRepository):
         # message ids are allocated under the ledger lock (every new message is written under
         # it), so the row can be held back to the commit like the filing's other rows
         self.state = state
-        self._rosters: dict[str, list[int]] = {}  # officers change in transactions of their own
+        # read once per transaction (officers change in transactions of their own)
+        self._rosters: dict[str, list[int]] | None = None
 
     def add(
         self,
@@ -124,9 +123,11 @@ class SqlMessageRepository(MessageRepository):
         return message.c.deadline.type.process_result_value(first, self.conn.dialect)
 
     def roster(self, party: str) -> list[int]:
-        if party not in self._rosters:  # a filing's messages ask for each party's roster
-            self._rosters[party] = list(self.conn.execute(ROSTER, {"party": party}).scalars())
-        return list(self._rosters[party])
+        if self._rosters is None:  # a filing's messages ask for each party's roster
+            self._rosters = {}
+            for party_id, level in self.conn.execute(ROSTERS):
+                self._rosters.setdefault(party_id, []).append(level)
+        return list(self._rosters.get(party, ()))
 
     def suspended_by(self, parties: tuple[str, str], channel: str) -> str | None:
         a, b = sorted(parties)

@@ -246,14 +246,13 @@ class SqlNoticeRepository(NoticeRepository):
         row = self.conn.execute(query).first()
         if row is None:
             return None
-        shared = json.loads(row.shared_with)
         return StoredNotice(
             row.id,
             row.ref,
             row.party_id,
             row.version,
             row.status,
-            None if shared is None else tuple(shared),
+            candidates.shared_with(row.shared_with),
         )
 
     def deactivate(self, notice_id: int, status: str) -> set[str]:
@@ -281,8 +280,7 @@ class SqlNoticeRepository(NoticeRepository):
         for lo in range(0, len(missing), candidates.CHUNK):
             params = {"ids": missing[lo : lo + candidates.CHUNK]}
             for volume_id, shared in self.conn.execute(SHARING, params):
-                parsed = json.loads(shared)
-                out[volume_id] = None if parsed is None else tuple(parsed)
+                out[volume_id] = candidates.shared_with(shared)
                 self.cache.put_sharing(volume_id, out[volume_id])
         return out
 
