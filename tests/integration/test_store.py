@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -508,3 +510,31 @@ def test_rosters_hold_each_partys_answering_levels_read_at_once(uow: SqlUnitOfWo
         assert tx.messages.roster("turkey") == []
         tx.messages.roster("coalition").append(9)  # a copy: the next answer is the same
         assert tx.messages.roster("coalition") == [1, 2]
+
+
+def test_a_transaction_that_waited_for_the_ledger_lock_reads_the_store_after_it(
+    uow: SqlUnitOfWork, engine: sa.Engine
+) -> None:
+    """What is read with the lock (the last ids, here) is read once the lock is granted, never
+    before the wait: ids handed out after the wait follow those of the holder it waited for."""
+    first = notice("C-1", "coalition", volume(circle()))
+    second = notice("R-1", "russia", volume(circle()))
+    handed: list[int] = []
+
+    def wait_then_add() -> None:
+        with SqlUnitOfWork(engine) as other:
+            other.lock_ledger()  # waits for the commit below
+            ids, _ = other.notices.add([second], prepare_many([second]), filed_at=NOW, late=[False])
+            handed.append(int(ids[0]))
+            other.commit()
+
+    with uow:
+        uow.lock_ledger()
+        ids, _ = uow.notices.add([first], prepare_many([first]), filed_at=NOW, late=[False])
+        waiting = threading.Thread(target=wait_then_add)
+        waiting.start()
+        time.sleep(0.3)
+        assert waiting.is_alive()  # it waits for the lock
+        uow.commit()
+    waiting.join(10)
+    assert handed == [int(ids[0]) + 1]

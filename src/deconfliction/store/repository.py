@@ -8,7 +8,7 @@ stays in memory bounds.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import repeat
 from typing import Any
@@ -75,9 +75,13 @@ def outline_from_json(text: str) -> Outline:
 
 
 STORE_STATE = sa.union_all(
-    sa.select(sa.literal("level"), index_level.c.space, index_level.c.time),
+    sa.select(sa.literal("level", sa.Text), index_level.c.space, index_level.c.time),
     *(
-        sa.select(sa.literal(t.name), sa.func.coalesce(sa.func.max(t.c.id), 0), sa.literal(0))
+        sa.select(
+            sa.literal(t.name, sa.Text),
+            sa.func.coalesce(sa.func.max(t.c.id), 0),
+            sa.literal(0, sa.Integer),
+        )
         for t in (notice, volume, conflict, message)
     ),
 )
@@ -85,8 +89,9 @@ STORE_STATE = sa.union_all(
 
 class StoreState:
     """What a write under the ledger lock needs of the store besides its candidates, read in
-    one statement on first use (one round trip under the lock instead of three): the index
-    levels in use and the last id of each table it adds rows to. Ids are handed out from here,
+    one statement (:data:`STORE_STATE`) with the lock (:meth:`SqlUnitOfWork.lock_ledger`), or
+    on first use without it: the index levels in use and the last id of each table it adds rows
+    to. Ids are handed out from here,
     so two additions in one transaction follow each other even while their rows are held back
     (:meth:`SqlUnitOfWork.defer_writes`)."""
 
@@ -109,8 +114,12 @@ class StoreState:
         return first
 
     def _load(self) -> set[tuple[int, int]]:
+        return self.load(self._conn.execute(STORE_STATE))
+
+    def load(self, rows: Iterable[Sequence[Any]]) -> set[tuple[int, int]]:
+        """Take the rows of :data:`STORE_STATE`, read by the caller (with the ledger lock, say)."""
         self._levels = set()
-        for kind, a, b in self._conn.execute(STORE_STATE):
+        for kind, a, b in rows:
             if kind == "level":
                 self._levels.add((int(a), int(b)))
             else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -9,6 +11,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
+
+from deconfliction.store.engine import postgresql_itself
 
 
 class OneOf(sa.sql.expression.ColumnElement[bool]):
@@ -48,3 +52,31 @@ def _array(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
 def one_of(column: sa.ColumnElement[Any], name: str) -> OneOf:
     """``column`` is one of the list bound as ``name`` (see :class:`OneOf`)."""
     return OneOf(column, name)
+
+
+def read_together(
+    conn: sa.Connection, statements: Sequence[sa.Executable]
+) -> list[list[tuple[Any, ...]]]:
+    """The rows of each statement (none takes parameters), in order. On PostgreSQL itself the
+    driver sends them in one pipeline, one round trip: the server still runs each after the one
+    before, with a snapshot of its own (READ COMMITTED), so a read that follows a lock sees all
+    that committed before the lock was granted. Elsewhere they run one by one."""
+    if not postgresql_itself(conn):
+        return [[tuple(row) for row in conn.execute(s)] for s in statements]
+    sqls = [_inlined(s, conn.dialect) for s in statements]
+    raw: Any = conn.connection.driver_connection
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        with raw.pipeline():
+            cursors = [raw.execute(sql) for sql in sqls]
+        return [cursor.fetchall() for cursor in cursors]
+    except dbapi_error as exc:  # leaves as SQLAlchemy's, like every other statement's error
+        raise sa.exc.DBAPIError.instance(
+            "; ".join(sqls), None, exc, dbapi_error, hide_parameters=True, dialect=conn.dialect
+        ) from exc
+
+
+@lru_cache(maxsize=32)
+def _inlined(statement: sa.Executable, dialect: sa.Dialect) -> str:
+    """The statement's SQL for the driver, its literal values written in (it has no others)."""
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))

@@ -33,11 +33,13 @@ from deconfliction.store.ledger import SqlLedgerRepository
 from deconfliction.store.messages import SqlMessageRepository
 from deconfliction.store.officers import SqlOfficerRepository
 from deconfliction.store.repository import (
+    STORE_STATE,
     SqlAgreementRepository,
     SqlConflictRepository,
     SqlNoticeRepository,
     StoreState,
 )
+from deconfliction.store.sql import read_together
 from deconfliction.store.tables import ledger_head
 from deconfliction.store.tracks import SqlTrackRepository
 
@@ -76,7 +78,7 @@ class SqlUnitOfWork(UnitOfWork):
             raise translate(exc) from exc
         self._conn = conn
         self.agreements = SqlAgreementRepository(conn)
-        state = StoreState(conn)
+        state = self._state = StoreState(conn)
         self.notices = SqlNoticeRepository(conn, self.cache, state)
         self.conflicts = SqlConflictRepository(conn, state)
         self.officers = SqlOfficerRepository(conn)
@@ -152,12 +154,16 @@ class SqlUnitOfWork(UnitOfWork):
         row lock is held until the transaction ends. (On SQLite ``BEGIN IMMEDIATE`` already
         holds the write lock.)
 
-        Under CockroachDB's SERIALIZABLE the same update serializes as well.
+        Under CockroachDB's SERIALIZABLE the same update serializes as well. What a write under
+        the lock needs of the store besides (:class:`StoreState`) is read with it: on
+        PostgreSQL in the same round trip, once the lock is granted.
         """
-        row = self.connection.execute(LOCK_LEDGER).first()
-        if row is None:
+        head, state = read_together(self.connection, [LOCK_LEDGER, STORE_STATE])
+        if not head:
             raise NotInitialised(NOT_INITIALISED)
-        return Head(int(row.seq), row.hash)
+        self._state.load(state)
+        seq, hash_ = head[0]
+        return Head(int(seq), hash_)
 
 
 def _read_only_options(conn: sa.Connection) -> dict[str, bool]:
