@@ -23,6 +23,7 @@ from deconfliction.store import SqlUnitOfWork, create_engine, upgrade
 from deconfliction.store.bulk import COPY_FROM, DEFERRED, Arrays, Copy, insert_rows
 from deconfliction.store.migrate import MIGRATIONS
 from deconfliction.store.repository import CONFLICT_COLUMNS
+from deconfliction.store.sql import read_together
 from deconfliction.store.tables import agreement, ledger_entry, metadata, party
 from deconfliction.store.tables import conflict as conflict_table
 from deconfliction.store.tables import volume as volume_table
@@ -363,6 +364,8 @@ def test_writes_sent_ahead_and_held_back_after_commit_together_in_order(
             assert [sql for sql, _ in uow.connection.info[DEFERRED]] != []
             with pytest.raises(RuntimeError, match="send_ahead"):
                 uow.connection.execute(sa.select(party.c.id))
+            with pytest.raises(RuntimeError, match="send_ahead"):  # nor past the engine
+                read_together(uow.connection, [sa.select(party.c.id)])
         with uow.read_only() as peek:  # nothing is committed before the commit
             assert not {"ngo", "ngo2"} & _parties(peek.connection)
         uow.commit()

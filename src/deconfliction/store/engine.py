@@ -57,7 +57,7 @@ def create_engine(url: str | URL) -> Engine:
         engine = sa.create_engine(parsed, isolation_level="READ COMMITTED", pool_pre_ping=True)
     except (NoSuchModuleError, ImportError) as exc:
         raise StoreError(f"no driver for {parsed.drivername!r}: {exc}") from None
-    event.listen(engine, "before_execute", _not_while_sending_ahead)
+    event.listen(engine, "before_execute", not_while_sending_ahead)
     return engine
 
 
@@ -100,7 +100,7 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def _not_while_sending_ahead(conn: sa.Connection, *_: object) -> None:
+def not_while_sending_ahead(conn: sa.Connection, *_: object) -> None:
     """A statement while writes are being sent ahead would see them (a read must not) and
     share the driver's connection with another thread: a mistake in the caller, refused."""
     if SENT_AHEAD in conn.info:

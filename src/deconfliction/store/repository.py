@@ -91,9 +91,8 @@ class StoreState:
     """What a write under the ledger lock needs of the store besides its candidates, read in
     one statement (:data:`STORE_STATE`) with the lock (:meth:`SqlUnitOfWork.lock_ledger`), or
     on first use without it: the index levels in use and the last id of each table it adds rows
-    to. Ids are handed out from here,
-    so two additions in one transaction follow each other even while their rows are held back
-    (:meth:`SqlUnitOfWork.defer_writes`)."""
+    to. Ids are handed out from here, so two additions in one transaction follow each other
+    even while their rows are held back (:meth:`SqlUnitOfWork.defer_writes`)."""
 
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn

@@ -12,7 +12,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from deconfliction.store.engine import postgresql_itself
+from deconfliction.store.engine import not_while_sending_ahead, postgresql_itself
 
 
 class OneOf(sa.sql.expression.ColumnElement[bool]):
@@ -63,6 +63,7 @@ def read_together(
     that committed before the lock was granted. Elsewhere they run one by one."""
     if not postgresql_itself(conn):
         return [[tuple(row) for row in conn.execute(s)] for s in statements]
+    not_while_sending_ahead(conn)  # what the engine checks for every statement it runs itself
     sqls = [_inlined(s, conn.dialect) for s in statements]
     raw: Any = conn.connection.driver_connection
     dbapi_error = conn.dialect.loaded_dbapi.Error
