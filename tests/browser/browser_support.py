@@ -1,19 +1,12 @@
-"""Helpers for the console's browser tests: the service as a real process (restartable on the
-same port, to cut the live feed), the agreement and a notice to file through the API."""
+"""Helpers for the console's browser tests: the agreement, a notice to file through the API and
+Chromium's flags (the service process is ``tests/service_process.py``'s, restartable on the same
+port to cut the live feed)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 AGREEMENT = """\
@@ -38,46 +31,6 @@ CHROMIUM_ARGS = [  # no calls home: this machine's network is closed
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """``deconfliction serve`` in a child process; ``restart`` keeps the port and the store."""
-
-    def __init__(self, database_url: str, data_dir: Path) -> None:
-        self.database_url, self.data_dir = database_url, data_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.start()
-
-    def start(self) -> None:
-        cmd = [sys.executable, "-m", "deconfliction.cli", "serve"]
-        self.proc = subprocess.Popen(
-            [*cmd, "--database-url", self.database_url, "--port", str(self.port)],
-            env={**os.environ, "DECONFLICTION_DATA_DIR": str(self.data_dir)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("the service did not start")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
 
 
 def notice(ref: str, *, lon: float, lat: float, radius_m: float = 20_000) -> dict[str, Any]:

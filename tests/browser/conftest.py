@@ -20,8 +20,9 @@ from deconfliction.officers import Role
 from deconfliction.service import init_store
 from deconfliction.service.officers import add_officer
 from deconfliction.store import SqlUnitOfWork, create_engine
+from service_process import Server
 
-from .browser_support import AGREEMENT, ARTIFACTS, CHROMIUM_ARGS, Server
+from .browser_support import AGREEMENT, ARTIFACTS, CHROMIUM_ARGS
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def tokens_and_server(
     try:
         yield tokens, server
     finally:
-        server.stop()
+        server.kill()
 
 
 @pytest.fixture(scope="module")  # not session: its event loop must stop before other tests

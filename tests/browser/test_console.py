@@ -19,8 +19,9 @@ import httpx
 import pytest
 
 from deconfliction.ledger import loads_lines, verify
+from service_process import Server
 
-from .browser_support import AGREEMENT, ARTIFACTS, START, Server, notice
+from .browser_support import AGREEMENT, ARTIFACTS, START, notice
 
 pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 from playwright.sync_api import ConsoleMessage, Page, expect
@@ -248,7 +249,7 @@ def test_a_lost_connection_is_shown_and_resumes_without_losing_an_entry(
 ) -> None:
     tokens, server = tokens_and_server
     with officer_page(browser, server, tokens["coalition"]) as (page, errors):
-        server.stop()
+        server.kill()
         expect(page.locator("#connection")).to_have_attribute("data-state", "lost")
         expect(page.locator("#connection")).to_contain_text("connection lost")
         page.screenshot(path=ARTIFACTS / "connection-lost.png")

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from test_service_process import Server
 
 from deconfliction.agreement import loads_agreement
 from deconfliction.client import Client
@@ -25,6 +24,7 @@ from deconfliction.officers import Role
 from deconfliction.service import init_store
 from deconfliction.service.officers import add_officer
 from deconfliction.store import SqlUnitOfWork, create_engine
+from service_process import Server
 
 AGREEMENT = """\
 name = "e2e hotline"

@@ -13,14 +13,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from test_service_process import Server
-
 from deconfliction.agreement import loads_agreement
 from deconfliction.client import Client
 from deconfliction.officers import Role
 from deconfliction.service import init_store
 from deconfliction.service.officers import add_officer
 from deconfliction.store import SqlUnitOfWork, create_engine
+from service_process import Server
 
 AGREEMENT = """name = "e2e sbs"
 [[party]]

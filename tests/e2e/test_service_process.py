@@ -4,11 +4,6 @@ and two service processes filing on one database at the same moment."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +19,7 @@ from deconfliction.officers import Role
 from deconfliction.service import init_store
 from deconfliction.service.officers import add_officer
 from deconfliction.store import SqlUnitOfWork, create_engine
+from service_process import Server
 
 AGREEMENT = """\
 name = "e2e"
@@ -38,44 +34,6 @@ id = "turkey"
 name = "T"
 """
 START = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """``deconfliction serve`` in a child process."""
-
-    def __init__(self, database_url: str, tmp: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DECONFLICTION_DATA_DIR": str(tmp)}
-        cmd = [sys.executable, "-m", "deconfliction.cli", "serve", "--database-url", database_url]
-        self.proc = subprocess.Popen(
-            [*cmd, "--port", str(self.port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        self.kill()
-        raise RuntimeError(f"the service did not start: {self.proc.stderr.read()!r}")  # type: ignore[union-attr]
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-        if self.proc.stderr is not None:
-            self.proc.stderr.close()
 
 
 @pytest.fixture
