@@ -107,13 +107,9 @@ def test_a_flash_arrives_with_its_deadline_and_a_third_party_sees_nothing(line: 
 
 def test_receipt_then_wilco_closes_the_message_for_both_sides(line: Line) -> None:
     m = line.send(precedence="IMMEDIATE").json()
-    got = line.client.post(
-        "/v1/receipts", json={"ids": [m["id"]]}, headers=line.as_("russia")
-    )
+    got = line.client.post("/v1/receipts", json={"ids": [m["id"]]}, headers=line.as_("russia"))
     assert got.json() == {"received": [m["id"]]}
-    again = line.client.post(
-        "/v1/receipts", json={"ids": [m["id"]]}, headers=line.as_("russia")
-    )
+    again = line.client.post("/v1/receipts", json={"ids": [m["id"]]}, headers=line.as_("russia"))
     assert again.json() == {"received": []}  # only the first receipt counts
     assert line.message("coalition", m["id"])["status"] == "received"
     line.clock.advance(minutes=3)
