@@ -34,8 +34,7 @@ from deconfliction.store import SqlUnitOfWork, create_engine
 
 BATCH = 100_000
 AGREEMENT_TOML = "\n".join(
-    ['name = "benchmark"']
-    + [f'[[party]]\nid = "{p}"\nname = "{p}"' for p in synthetic.PARTIES]
+    ['name = "benchmark"'] + [f'[[party]]\nid = "{p}"\nname = "{p}"' for p in synthetic.PARTIES]
 )
 AGREEMENT = Agreement("benchmark", tuple(Party(p, p) for p in synthetic.PARTIES), Separation())
 
